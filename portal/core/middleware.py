@@ -1,0 +1,100 @@
+import logging
+import re
+import uuid
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import Resolver404, resolve
+
+from portal.core import context
+
+logger = logging.getLogger("portal.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:45] or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from X-Request-ID when sane) for logs and audit entries."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = context.activate(context.RequestContext(request_id=request_id, ip_address=client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+class ApiPathMiddleware:
+    """API paths work with and without a trailing slash, without a redirect.
+
+    FastPKI documents collections with a slash (``/organizations/``) and
+    items without (``/organizations/1``); clients use either form.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if is_api_path(path) and len(path) > 1:
+            try:
+                resolve(path)
+            except Resolver404:
+                other = path[:-1] if path.endswith("/") else path + "/"
+                try:
+                    resolve(other)
+                except Resolver404:
+                    pass
+                else:
+                    request.path_info = other
+        return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is briefly gone gives 503 (JSON for the API), not a traceback."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)) or not _is_unavailable(exception):
+            return None
+        logger.error("database unavailable: %s", exception)
+        if is_api_path(request.path_info):
+            response: HttpResponse = JsonResponse(
+                {"detail": "The service is temporarily unavailable. Try again shortly."}, status=503
+            )
+        else:
+            response = TemplateResponse(request, "503.html", status=503)
+        response["Retry-After"] = "5"
+        return response
+
+
+def _is_unavailable(exception: DatabaseError) -> bool:
+    text = str(exception).lower()
+    markers = ("could not connect", "connection", "server closed", "terminating", "database is locked", "timeout")
+    return any(marker in text for marker in markers)
