@@ -23,8 +23,11 @@ def redact(text: str) -> str:
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        ctx = context.current()
-        record.request_id = ctx.request_id
+        request_id = context.current().request_id
+        if not request_id:
+            # django.request logs the response after the middleware has left.
+            request_id = getattr(getattr(record, "request", None), "request_id", "")
+        record.request_id = request_id
         return True
 
 

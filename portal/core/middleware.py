@@ -57,18 +57,28 @@ class ApiPathMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if is_api_path(path) and len(path) > 1:
-            try:
-                resolve(path)
-            except Resolver404:
-                other = path[:-1] if path.endswith("/") else path + "/"
-                try:
-                    resolve(other)
-                except Resolver404:
-                    pass
-                else:
-                    request.path_info = other
-        return self.get_response(request)
+        if not is_api_path(path):
+            return self.get_response(request)
+        if not _resolves(path):
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if _resolves(other):
+                request.path_info = other
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+            allow = response.get("Allow", "")
+            response = JsonResponse({"detail": "Method Not Allowed"}, status=405)
+            if allow:
+                response["Allow"] = allow
+        return response
+
+
+def _resolves(path: str) -> bool:
+    """Whether an API operation (not the JSON 404 catch-all) serves this path."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.url_name != "api-not-found"
 
 
 class DatabaseUnavailableMiddleware:

@@ -1,0 +1,75 @@
+"""OAuth2 password flow, refresh rotation and logout."""
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from portal.accounts import services
+from portal.api.auth import bearer
+from portal.api.schemas import Message, RefreshIn, TokenOut, ValidationMessage
+from portal.core.exceptions import Invalid
+
+router = Router(tags=["auth"])
+
+_TOKEN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["password"]},
+                        "username": {"type": "string", "maxLength": 150},
+                        "password": {"type": "string", "maxLength": 128},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _credentials(request: HttpRequest) -> tuple[str, str]:
+    """username and password from a form body (OAuth2) or, for convenience, a JSON object."""
+    if request.content_type == "application/json":
+        try:
+            data: Any = json.loads(request.body or b"{}")
+        except ValueError as exc:
+            raise Invalid("The request body is not valid JSON.") from exc
+        if not isinstance(data, dict):
+            raise Invalid("The request body must be a JSON object.")
+    else:
+        data = request.POST
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not username:
+        raise Invalid("Field required", field="username")
+    if not isinstance(password, str) or not password:
+        raise Invalid("Field required", field="password")
+    if "\x00" in username or "\x00" in password:
+        raise Invalid("must not contain control characters", field="username" if "\x00" in username else "password")
+    return username, password[:1024]
+
+
+@router.post(
+    "/token",
+    response={200: TokenOut, 401: Message, 422: ValidationMessage, 429: Message},
+    openapi_extra=_TOKEN_BODY,
+)
+def token(request: HttpRequest):
+    username, password = _credentials(request)
+    return services.token_pair_issue(username=username, password=password)
+
+
+@router.post("/refresh", response={200: TokenOut, 401: Message})
+def refresh(request: HttpRequest, payload: RefreshIn):
+    return services.token_refresh(refresh_token=payload.refresh_token)
+
+
+@router.post("/logout", auth=bearer, response={204: None, 401: Message})
+def logout(request: HttpRequest):
+    services.token_logout(actor=request.auth)
+    return Status(204, None)

@@ -1,0 +1,58 @@
+"""Audit reads, scoped to the viewer."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from portal.audit.models import AuditLog
+from portal.core.exceptions import PermissionDenied
+from portal.organizations.permissions import ORG_PERM_VIEW_AUDIT, organization_ids_with_perm
+
+AUDIT_FORBIDDEN = "Only superusers and organization admins can read the audit log."
+AUDIT_OTHER_ORG = "You can only read your own organization's audit log."
+
+
+def audit_scope_for(viewer: Any) -> list[int] | None:
+    """The organization ids whose entries the viewer may read; None means all (superuser)."""
+    if viewer.is_superuser:
+        return None
+    org_ids = organization_ids_with_perm(viewer, ORG_PERM_VIEW_AUDIT)
+    if not org_ids:
+        raise PermissionDenied(AUDIT_FORBIDDEN)
+    return org_ids
+
+
+def audit_visible_to(
+    viewer: Any,
+    *,
+    action: str | None = None,
+    user_id: int | None = None,
+    organization_id: int | None = None,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditLog]:
+    """Entries the viewer may read, newest first, with the given filters."""
+    scope = audit_scope_for(viewer)
+    entries = AuditLog.objects.all()
+    if scope is not None:
+        if organization_id is not None and organization_id not in scope:
+            raise PermissionDenied(AUDIT_OTHER_ORG)
+        entries = entries.filter(organization_id__in=scope)
+    if organization_id is not None:
+        entries = entries.filter(organization_id=organization_id)
+    if action:
+        entries = entries.filter(action=action)
+    if user_id is not None:
+        entries = entries.filter(user_id=user_id)
+    if resource_type:
+        entries = entries.filter(resource_type=resource_type)
+    if resource_id:
+        entries = entries.filter(resource_id=resource_id)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    if until is not None:
+        entries = entries.filter(created_at__lte=until)
+    return entries.order_by("-created_at", "-id")
