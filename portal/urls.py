@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from portal.api import api, api_not_found
-from portal.core.views import healthz
+from portal.core.views import healthz, home
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found, name="api-not-found"),

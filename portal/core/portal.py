@@ -1,0 +1,74 @@
+"""What the portal's views share: partial rendering, and turning service errors into feedback.
+
+Views stay thin: they parse a form, call one service, and hand its
+exception to :func:`service_error`, which decides nothing about
+permissions (the service already did) but only how to say it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Page, Paginator
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+
+from portal.core.exceptions import NotFound, PermissionDenied, ServiceError
+
+PAGE_SIZE = 25
+
+
+def render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, partial: str | None = None, status: int = 200
+) -> TemplateResponse:
+    """The full page, or for an htmx request the named partial of the same template.
+
+    The server picks the partial; the request never names a template.
+    """
+    name = f"{template}#{partial}" if partial and getattr(request, "htmx", False) else template
+    return TemplateResponse(request, name, context, status=status)
+
+
+def paginate(request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE) -> tuple[Page, str]:
+    """A page of rows from ?page=, and the query string to keep in pagination links."""
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def service_error(request: HttpRequest, exc: ServiceError, form: Form | None = None) -> None:
+    """Say what the service refused: beside the field when there is one, else as a message.
+
+    A refusal to reach something at all (no permission, missing object)
+    becomes the portal's 403 or 404 page.
+    """
+    if isinstance(exc, PermissionDenied) and exc.field is None and form is None:
+        raise DjangoPermissionDenied(exc.message)
+    if isinstance(exc, NotFound) and exc.field is None and form is None:
+        raise Http404(exc.message)
+    if form is not None and exc.field is not None and exc.field in form.fields:
+        form.add_error(exc.field, exc.message)
+    elif form is not None:
+        form.add_error(None, exc.message)
+    else:
+        messages.error(request, exc.message)
+
+
+def run_service(request: HttpRequest, call: Callable[[], Any], *, success: str | Callable[[Any], str],
+                form: Form | None = None) -> tuple[bool, Any]:
+    """Call a service; on success add the message, on refusal the error. Returns (ok, result)."""
+    try:
+        result = call()
+    except ServiceError as exc:
+        service_error(request, exc, form)
+        return False, None
+    messages.success(request, success(result) if callable(success) else success)
+    return True, result
+
+
+def redirect_back(request: HttpRequest, fallback: str, *args: Any) -> HttpResponse:
+    return redirect(fallback, *args)

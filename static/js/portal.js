@@ -1,0 +1,34 @@
+// Small behaviours for the portal; everything works without this file.
+(function () {
+  "use strict";
+  // Copy buttons: <button data-copy="#element-id">Copy</button>
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+    });
+  });
+  // Confirmation dialogs: <button data-dialog="#dialog-id" type="button"> opens a <dialog>;
+  // [data-close] inside closes it. Without JS the button is a link to a confirm page.
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-dialog]");
+    if (opener) {
+      var dialog = document.querySelector(opener.getAttribute("data-dialog"));
+      if (dialog && dialog.showModal) { event.preventDefault(); dialog.showModal(); }
+      return;
+    }
+    var closer = event.target.closest("[data-close]");
+    if (closer) {
+      var open = closer.closest("dialog");
+      if (open) { event.preventDefault(); open.close(); }
+    }
+  });
+  // Close any open dialog after an htmx swap that came from inside it.
+  document.body && document.body.addEventListener("htmx:afterRequest", function (event) {
+    var dialog = event.target.closest && event.target.closest("dialog");
+    if (dialog && dialog.open && event.detail.successful) dialog.close();
+  });
+})();
