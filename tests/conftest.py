@@ -57,8 +57,16 @@ class ApiClient:
             out["HTTP_" + key.upper().replace("-", "_")] = value
         return out
 
-    def request(self, method: str, path: str, data: Any = None, *, raw: bytes | str | None = None,
-                content_type: str = "application/json", headers: dict | None = None):
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: Any = None,
+        *,
+        raw: bytes | str | None = None,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ):
         body: Any = raw if raw is not None else (json.dumps(data) if data is not None else "")
         call = getattr(self.client, method.lower())
         if method.upper() == "GET":

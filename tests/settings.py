@@ -6,8 +6,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-012
 os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
-from portal.settings import *  # noqa: E402,F403
-from portal.settings import PASSWORD_HASHERS as _HASHERS  # noqa: E402
+from portal.settings import *  # noqa: F403
+from portal.settings import PASSWORD_HASHERS as _HASHERS
 
 # Argon2 is deliberately slow; tests hash thousands of passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *_HASHERS]

@@ -85,7 +85,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             # Role `superuser` is Django's is_superuser: one truth, kept by the database.
             models.CheckConstraint(
-                condition=Q(role=Role.SUPERUSER, is_superuser=True) | (~Q(role=Role.SUPERUSER) & Q(is_superuser=False)),
+                condition=Q(role=Role.SUPERUSER, is_superuser=True)
+                | (~Q(role=Role.SUPERUSER) & Q(is_superuser=False)),
                 name="user_role_matches_is_superuser",
             ),
             models.CheckConstraint(
@@ -152,3 +153,6 @@ class LoginFailure(models.Model):
             models.Index(fields=["username", "created_at"], name="loginfail_user_idx"),
             models.Index(fields=["ip_address", "created_at"], name="loginfail_ip_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"failed sign-in for {self.username} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from portal.accounts.selectors import USER_NOT_FOUND, users_visible_filter
 from portal.accounts.models import CAPABILITY_FLAGS, LoginFailure, Role, Token, TokenKind, User, hash_token
+from portal.accounts.rules import clean_email, clean_username
+from portal.accounts.selectors import USER_NOT_FOUND, users_visible_filter
 from portal.audit.models import Action
 from portal.audit.services import audit_record
 from portal.core.exceptions import Conflict, Invalid, NotFound, PermissionDenied, Throttled, Unauthenticated
@@ -43,7 +44,11 @@ CANNOT_MANAGE_SUPERUSER = "Only a superuser can change a superuser."
 ACCESS_PREFIX = "op_at_"
 REFRESH_PREFIX = "op_rt_"
 PERSONAL_PREFIX = "op_pat_"
-_PREFIXES = {TokenKind.ACCESS: ACCESS_PREFIX, TokenKind.REFRESH: REFRESH_PREFIX, TokenKind.PERSONAL: PERSONAL_PREFIX}
+_PREFIXES: dict[str, str] = {
+    TokenKind.ACCESS: ACCESS_PREFIX,
+    TokenKind.REFRESH: REFRESH_PREFIX,
+    TokenKind.PERSONAL: PERSONAL_PREFIX,
+}
 # Refresh only the stored "last used" time when it is this stale: a bearer
 # request must not be a write.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -59,7 +64,9 @@ def _validate_password(password: str, user: User) -> None:
         raise Invalid(" ".join(exc.messages), field="password") from exc
 
 
-def _check_unique(*, username: str | None = None, email: str | None = None, exclude_pk: int | None = None) -> None:
+def _check_unique(
+    *, username: str | None = None, email: str | None = None, exclude_pk: int | None = None
+) -> None:
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk is not None else User.objects.all()
     if username is not None and others.filter(username=username).exists():
         raise Conflict(USERNAME_TAKEN, field="username")
@@ -129,6 +136,8 @@ def user_create(
             raise PermissionDenied(ADMIN_OWN_ORG_ONLY, field="organization_id")
     elif not actor.is_superuser:
         raise PermissionDenied(CANNOT_CREATE_USERS)
+    username = clean_username(username)
+    email = clean_email(email)
     unknown = set(flags) - set(CAPABILITY_FLAGS)
     if unknown:
         raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}")
@@ -212,11 +221,15 @@ def user_update(*, actor: User, user_id: int, **fields: Any) -> User:
         return target
 
     if "username" in changed:
+        changed["username"] = clean_username(changed["username"])
         _check_unique(username=changed["username"], exclude_pk=target.pk)
     if "email" in changed:
+        changed["email"] = clean_email(changed["email"])
         _check_unique(email=changed["email"], exclude_pk=target.pk)
-    loses_superuser = target.is_superuser and target.is_active and (
-        changed.get("role", Role.SUPERUSER) != Role.SUPERUSER or changed.get("is_active", True) is False
+    loses_superuser = (
+        target.is_superuser
+        and target.is_active
+        and (changed.get("role", Role.SUPERUSER) != Role.SUPERUSER or changed.get("is_active", True) is False)
     )
     if loses_superuser:
         _ensure_superuser_remains(target)
@@ -298,7 +311,9 @@ def _throttle_check(username: str, ip_address: str | None) -> None:
     if len(names) >= settings.LOGIN_THROTTLE_PER_USERNAME:
         oldest = names[0]
     elif ip_address:
-        by_ip = recent.filter(ip_address=ip_address).order_by("created_at").values_list("created_at", flat=True)
+        by_ip = (
+            recent.filter(ip_address=ip_address).order_by("created_at").values_list("created_at", flat=True)
+        )
         addresses = list(by_ip[: settings.LOGIN_THROTTLE_PER_ADDRESS])
         if len(addresses) >= settings.LOGIN_THROTTLE_PER_ADDRESS:
             oldest = addresses[0]
@@ -324,7 +339,9 @@ def login_check(*, username: str, password: str) -> User:
     username = username[:150]
     _throttle_check(username, ip_address)
     user = User.objects.filter(username=username).first()
-    valid = check_password(password, user.password) if user is not None else check_password(password, _DUMMY_HASH)
+    valid = (
+        check_password(password, user.password) if user is not None else check_password(password, _DUMMY_HASH)
+    )
     if user is None or not valid or not user.is_active:
         with transaction.atomic():
             LoginFailure.objects.create(username=username, ip_address=ip_address)
@@ -358,7 +375,9 @@ def _new_raw_token(kind: str) -> str:
     return _PREFIXES[kind] + secrets.token_urlsafe(32)
 
 
-def _store_token(user: User, kind: str, lifetime: timedelta, family: str, name: str = "") -> tuple[str, Token]:
+def _store_token(
+    user: User, kind: str, lifetime: timedelta, family: str, name: str = ""
+) -> tuple[str, Token]:
     raw = _new_raw_token(kind)
     token = Token.objects.create(
         user=user,

@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from portal.api.auth import bearer
+from portal.api.auth import AuthedRequest, bearer
 from portal.api.pagination import Page, paginate
 from portal.api.schemas import MAX_ID, AuditLogOut, Message
 from portal.audit.models import Action
@@ -32,7 +32,7 @@ class AuditPage(Page):
 
 @router.get("/", response={200: list[AuditLogOut], 401: Message, 403: Message})
 def list_audit_logs(
-    request: HttpRequest, response: HttpResponse, filters: Query[AuditFilters], page: Query[AuditPage]
+    request: AuthedRequest, response: HttpResponse, filters: Query[AuditFilters], page: Query[AuditPage]
 ):
     entries = audit_visible_to(request.auth, **filters.model_dump())
     return paginate(entries, page, response)

@@ -30,3 +30,9 @@ def bearer_or_bootstrap(request: HttpRequest) -> Any:
 
 
 bearer = BearerAuth()
+
+
+class AuthedRequest(HttpRequest):
+    """What an endpoint behind bearer authentication receives: ``request.auth`` is the user."""
+
+    auth: Any

@@ -28,7 +28,9 @@ def validation_items(errors: list[dict]) -> list[dict]:
         msg = error.get("msg", "Invalid value")
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        items.append({"loc": _loc(error.get("loc", ())), "msg": msg, "type": error.get("type", "value_error")})
+        items.append(
+            {"loc": _loc(error.get("loc", ())), "msg": msg, "type": error.get("type", "value_error")}
+        )
     return items
 
 
@@ -39,7 +41,13 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ServiceError)
     def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
         if isinstance(exc, Invalid):
-            items = [{"loc": ["body", exc.field] if exc.field else ["body"], "msg": exc.message, "type": "value_error"}]
+            items = [
+                {
+                    "loc": ["body", exc.field] if exc.field else ["body"],
+                    "msg": exc.message,
+                    "type": "value_error",
+                }
+            ]
             return detail(request, items, 422)
         response = detail(request, exc.message, exc.status_code)
         if isinstance(exc, Unauthenticated):
@@ -64,7 +72,11 @@ def install(api: NinjaAPI) -> None:
         if isinstance(cause, RequestDataTooBig):
             return detail(request, BODY_TOO_LARGE, 413)
         if isinstance(cause, json.JSONDecodeError):
-            item = {"loc": ["body", cause.pos], "msg": f"JSON decode error: {cause.msg}", "type": "json_invalid"}
+            item = {
+                "loc": ["body", cause.pos],
+                "msg": f"JSON decode error: {cause.msg}",
+                "type": "json_invalid",
+            }
             return detail(request, [item], 422)
         if isinstance(cause, UnicodeDecodeError):
             item = {"loc": ["body"], "msg": "The request body is not valid UTF-8.", "type": "json_invalid"}

@@ -1,9 +1,9 @@
 """The eight documented organization endpoints of FastPKI."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Path, Router, Status
 
-from portal.api.auth import bearer
+from portal.api.auth import AuthedRequest, bearer
 from portal.api.pagination import PageQuery, paginate
 from portal.api.schemas import MAX_ID, Message, OrganizationIn, OrganizationOut, OrganizationUpdateIn, UserOut
 from portal.organizations import selectors, services
@@ -16,7 +16,7 @@ WITH_404 = {**ERRORS, 404: Message}
 
 
 @router.post("/", response={201: OrganizationOut, 400: Message, **ERRORS})
-def create_organization(request: HttpRequest, payload: OrganizationIn):
+def create_organization(request: AuthedRequest, payload: OrganizationIn):
     organization = services.organization_create(
         actor=request.auth, name=payload.name, description=payload.description
     )
@@ -24,17 +24,17 @@ def create_organization(request: HttpRequest, payload: OrganizationIn):
 
 
 @router.get("/", response={200: list[OrganizationOut], 401: Message})
-def list_organizations(request: HttpRequest, response: HttpResponse, page: PageQuery):
+def list_organizations(request: AuthedRequest, response: HttpResponse, page: PageQuery):
     return paginate(selectors.organizations_visible_to(request.auth), page, response)
 
 
 @router.get("/{organization_id}", response={200: OrganizationOut, **WITH_404})
-def get_organization(request: HttpRequest, organization_id: int = OrgId):
+def get_organization(request: AuthedRequest, organization_id: int = OrgId):
     return selectors.organization_for(request.auth, organization_id, with_count=True)
 
 
 @router.put("/{organization_id}", response={200: OrganizationOut, 400: Message, **WITH_404})
-def update_organization(request: HttpRequest, payload: OrganizationUpdateIn, organization_id: int = OrgId):
+def update_organization(request: AuthedRequest, payload: OrganizationUpdateIn, organization_id: int = OrgId):
     given = payload.model_dump(exclude_unset=True)
     if given.get("name", "") is None:
         # null is not a name; leaving the field out keeps the current one.
@@ -43,23 +43,24 @@ def update_organization(request: HttpRequest, payload: OrganizationUpdateIn, org
 
 
 @router.delete("/{organization_id}", response={204: None, 400: Message, **WITH_404})
-def delete_organization(request: HttpRequest, organization_id: int = OrgId):
+def delete_organization(request: AuthedRequest, organization_id: int = OrgId):
     services.organization_delete(actor=request.auth, organization_id=organization_id)
     return Status(204, None)
 
 
 @router.post("/{organization_id}/users/{user_id}", response={200: UserOut, **WITH_404})
-def add_member(request: HttpRequest, organization_id: int = OrgId, user_id: int = UserId):
+def add_member(request: AuthedRequest, organization_id: int = OrgId, user_id: int = UserId):
     return services.member_add(actor=request.auth, organization_id=organization_id, user_id=user_id)
 
 
 @router.delete("/{organization_id}/users/{user_id}", response={200: UserOut, 400: Message, **WITH_404})
-def remove_member(request: HttpRequest, organization_id: int = OrgId, user_id: int = UserId):
+def remove_member(request: AuthedRequest, organization_id: int = OrgId, user_id: int = UserId):
     return services.member_remove(actor=request.auth, organization_id=organization_id, user_id=user_id)
 
 
 @router.get("/{organization_id}/users", response={200: list[UserOut], **WITH_404})
-def list_members(request: HttpRequest, response: HttpResponse, page: PageQuery, organization_id: int = OrgId):
+def list_members(
+    request: AuthedRequest, response: HttpResponse, page: PageQuery, organization_id: int = OrgId
+):
     organization = selectors.organization_for(request.auth, organization_id)
     return paginate(selectors.members_of(organization), page, response)
-

@@ -18,7 +18,9 @@ class Page(Schema):
 PageQuery = Query[Page]
 
 
-def paginate(queryset: QuerySet, page: Page, response: HttpResponse, *, default_limit: int | None = None) -> list:
+def paginate(
+    queryset: QuerySet, page: Page, response: HttpResponse, *, default_limit: int | None = None
+) -> list:
     """One page of rows in the database, and the total in X-Total-Count."""
     limit = page.limit if page.limit is not None else default_limit
     if page.skip == 0 and limit is None:

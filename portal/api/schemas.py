@@ -1,59 +1,51 @@
 """Request and response shapes of the JSON API (FastPKI's wire format).
 
-Validation of form lives here (lengths, control characters, trimming);
-permission and business rules live in the services.
+Types and shapes live here; what a name or address may be is the domain's
+rule (portal.*.rules), applied here through the same functions the
+services call.
 """
 
-import unicodedata
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field
 
-from portal.accounts.models import Role
+from portal.accounts.rules import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, clean_email, clean_username
+from portal.core.exceptions import Invalid
+from portal.core.text import CONTROL_CHARACTERS, has_control_characters
 from portal.organizations.models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from portal.organizations.rules import clean_description, clean_name
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-def _no_control_characters(value: str) -> str:
-    if any(unicodedata.category(char) == "Cc" for char in value):
-        raise ValueError("must not contain control characters")
+def _rule(clean: Callable[[Any], Any]) -> AfterValidator:
+    """A domain rule (portal.*.rules) as a pydantic validator: the rule lives once, in the domain."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return clean(value)
+        except Invalid as exc:
+            raise ValueError(exc.message) from exc
+
+    return AfterValidator(validate)
+
+
+def _password(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError(CONTROL_CHARACTERS)
     return value
 
 
-def _no_control_except_newlines(value: str) -> str:
-    if any(unicodedata.category(char) == "Cc" and char not in "\n\r\t" for char in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-OrganizationName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH),
-    AfterValidator(_no_control_characters),
-]
-Description = Annotated[
-    str, Field(max_length=DESCRIPTION_MAX_LENGTH), AfterValidator(_no_control_except_newlines)
-]
-Username = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=150, pattern=r"^[\w.@+-]+$"),
-]
-Password = Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_no_control_characters)]
-def _email(value: str) -> str:
-    try:
-        validate_email(value)
-    except DjangoValidationError as exc:
-        raise ValueError("value is not a valid email address") from exc
-    return value
-
-
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+# maxLength appears in the OpenAPI document; the rule itself is the domain's.
+OrganizationName = Annotated[str, Field(max_length=NAME_MAX_LENGTH * 2), _rule(clean_name)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH), _rule(clean_description)]
+Username = Annotated[str, Field(max_length=USERNAME_MAX_LENGTH * 2), _rule(clean_username)]
+Email = Annotated[str, Field(max_length=EMAIL_MAX_LENGTH * 2), _rule(clean_email)]
+Password = Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_password)]
 RoleName = Literal["superuser", "admin", "user"]
 
 
@@ -100,7 +92,7 @@ class UserCreateIn(InSchema):
     username: Username
     email: Email
     password: Password
-    role: RoleName = Role.USER
+    role: RoleName = "user"
     organization_id: Id | None = None
     is_active: bool = True
     can_create_ca: bool = False

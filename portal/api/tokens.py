@@ -3,11 +3,10 @@
 import json
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Status
 
 from portal.accounts import services
-from portal.api.auth import bearer
+from portal.api.auth import AuthedRequest, bearer
 from portal.api.schemas import Message, RefreshIn, TokenOut, ValidationMessage
 from portal.core.exceptions import Invalid
 
@@ -33,7 +32,7 @@ _TOKEN_BODY = {
 }
 
 
-def _credentials(request: HttpRequest) -> tuple[str, str]:
+def _credentials(request: AuthedRequest) -> tuple[str, str]:
     """username and password from a form body (OAuth2) or, for convenience, a JSON object."""
     if request.content_type == "application/json":
         try:
@@ -50,7 +49,9 @@ def _credentials(request: HttpRequest) -> tuple[str, str]:
     if not isinstance(password, str) or not password:
         raise Invalid("Field required", field="password")
     if "\x00" in username or "\x00" in password:
-        raise Invalid("must not contain control characters", field="username" if "\x00" in username else "password")
+        raise Invalid(
+            "must not contain control characters", field="username" if "\x00" in username else "password"
+        )
     return username, password[:1024]
 
 
@@ -59,17 +60,17 @@ def _credentials(request: HttpRequest) -> tuple[str, str]:
     response={200: TokenOut, 401: Message, 422: ValidationMessage, 429: Message},
     openapi_extra=_TOKEN_BODY,
 )
-def token(request: HttpRequest):
+def token(request: AuthedRequest):
     username, password = _credentials(request)
     return services.token_pair_issue(username=username, password=password)
 
 
 @router.post("/refresh", response={200: TokenOut, 401: Message})
-def refresh(request: HttpRequest, payload: RefreshIn):
+def refresh(request: AuthedRequest, payload: RefreshIn):
     return services.token_refresh(refresh_token=payload.refresh_token)
 
 
 @router.post("/logout", auth=bearer, response={204: None, 401: Message})
-def logout(request: HttpRequest):
+def logout(request: AuthedRequest):
     services.token_logout(actor=request.auth)
     return Status(204, None)

@@ -29,7 +29,7 @@ class AuditLogQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("Audit entries cannot be deleted.")
 
-    _raw_delete = delete
+    _raw_delete = delete  # type: ignore[assignment]
 
 
 class AuditLog(models.Model):

@@ -3,7 +3,7 @@ import re
 import uuid
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
@@ -64,7 +64,9 @@ class ApiPathMiddleware:
             if _resolves(other):
                 request.path_info = other
         response = self.get_response(request)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
             allow = response.get("Allow", "")
             response = JsonResponse({"detail": "Method Not Allowed"}, status=405)
             if allow:
@@ -104,7 +106,14 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
-def _is_unavailable(exception: DatabaseError) -> bool:
+def _is_unavailable(exception: Exception) -> bool:
     text = str(exception).lower()
-    markers = ("could not connect", "connection", "server closed", "terminating", "database is locked", "timeout")
+    markers = (
+        "could not connect",
+        "connection",
+        "server closed",
+        "terminating",
+        "database is locked",
+        "timeout",
+    )
     return any(marker in text for marker in markers)

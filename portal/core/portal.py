@@ -22,7 +22,12 @@ PAGE_SIZE = 25
 
 
 def render(
-    request: HttpRequest, template: str, context: dict[str, Any], *, partial: str | None = None, status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    partial: str | None = None,
+    status: int = 200,
 ) -> TemplateResponse:
     """The full page, or for an htmx request the named partial of the same template.
 
@@ -58,8 +63,13 @@ def service_error(request: HttpRequest, exc: ServiceError, form: Form | None = N
         messages.error(request, exc.message)
 
 
-def run_service(request: HttpRequest, call: Callable[[], Any], *, success: str | Callable[[Any], str],
-                form: Form | None = None) -> tuple[bool, Any]:
+def run_service(
+    request: HttpRequest,
+    call: Callable[[], Any],
+    *,
+    success: str | Callable[[Any], str],
+    form: Form | None = None,
+) -> tuple[bool, Any]:
     """Call a service; on success add the message, on refusal the error. Returns (ok, result)."""
     try:
         result = call()

@@ -45,7 +45,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    message = str(exception) if exception and str(exception) else "You do not have permission to open this page."
+    message = (
+        str(exception) if exception and str(exception) else "You do not have permission to open this page."
+    )
     return _error(request, 403, "403.html", message)
 
 

@@ -15,6 +15,7 @@ from portal.organizations.permissions import (
     perms_on,
     sync_grants,
 )
+from portal.organizations.rules import clean_description, clean_name
 from portal.organizations.selectors import NOT_ENOUGH_PERMISSIONS, organization_for
 
 UNSET: Any = object()
@@ -29,8 +30,12 @@ CANNOT_ADD_SUPERUSER = "Only a superuser can add a superuser to an organization.
 MEMBER_OF_OTHER_ORG = "This user belongs to another organization. Only a superuser can move them."
 DELEGATE_USERS_ONLY = "Delegated member managers can only add and remove members with the user role."
 CANNOT_REMOVE_SUPERUSER = "Only a superuser can remove a superuser from an organization."
-LAST_ADMIN = "You cannot remove the organization's last admin. Ask a superuser, or make another member admin first."
-DELEGATE_NEEDS_USER_ROLE = "Only members with the user role can be made member managers; admins already manage members."
+LAST_ADMIN = (
+    "You cannot remove the organization's last admin. Ask a superuser, or make another member admin first."
+)
+DELEGATE_NEEDS_USER_ROLE = (
+    "Only members with the user role can be made member managers; admins already manage members."
+)
 DELEGATE_NOT_MEMBER = "Only members of this organization can be made member managers."
 ONLY_ADMINS_DELEGATE = "Only superusers and the organization's admins can delegate member management."
 
@@ -98,6 +103,8 @@ def organization_create(*, actor: Any, name: str, description: str | None = None
     """Admins and superusers create organizations; an admin without one joins the new one."""
     if actor.role not in (Role.ADMIN, Role.SUPERUSER):
         raise PermissionDenied(ONLY_ADMINS_CREATE)
+    name = clean_name(name)
+    description = clean_description(description)
     _check_name_free(name)
     organization = Organization(name=name, description=description)
     _save_organization(organization)
@@ -129,6 +136,10 @@ def organization_update(
 ) -> Organization:
     """Superusers and the organization's admins change its name and description; only given fields change."""
     organization = organization_for(actor, organization_id, ORG_PERM_CHANGE, lock=True)
+    if name is not UNSET:
+        name = clean_name(name)
+    if description is not UNSET:
+        description = clean_description(description)
     changes: dict[str, dict[str, Any]] = {}
     if name is not UNSET and name != organization.name:
         if name.lower() != organization.name.lower():

@@ -30,7 +30,9 @@ def pytest_collection_modifyitems(config, items):
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
             if not available:
-                item.add_marker(pytest.mark.skip(reason=f"no chromium at {CHROMIUM}: install Debian's chromium"))
+                item.add_marker(
+                    pytest.mark.skip(reason=f"no chromium at {CHROMIUM}: install Debian's chromium")
+                )
 
 
 @pytest.fixture(scope="session")
