@@ -145,7 +145,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
-GUARDIAN_ANONYMOUS_USER_NAME = None
+# No anonymous user row (guardian 3 reads ANONYMOUS_USER_NAME): no extra queries, and the
+# first-run bootstrap sees an empty user table.
+ANONYMOUS_USER_NAME = None
 GUARDIAN_USER_OBJ_PERMS_MODEL = "organizations.OrganizationUserObjectPermission"
 GUARDIAN_GROUP_OBJ_PERMS_MODEL = "organizations.OrganizationGroupObjectPermission"
 PASSWORD_HASHERS = [

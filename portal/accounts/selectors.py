@@ -5,9 +5,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from portal.accounts.models import Role, Token, TokenKind, User
-from portal.core.exceptions import NotFound
+from portal.core.exceptions import NotFound, PermissionDenied
 
 USER_NOT_FOUND = "User not found"
+USERS_LIST_FORBIDDEN = "Only superusers and admins can list users."
 
 
 def users_visible_filter(viewer: Any) -> Q:
@@ -25,7 +26,9 @@ def users_visible_filter(viewer: Any) -> Q:
 def users_visible_to(
     viewer: Any, *, search: str = "", organization_id: int | None = None, unassigned: bool = False
 ) -> QuerySet[User]:
-    """Superuser: everyone; admin: their organization's members and the unassigned; others: themselves."""
+    """Superuser: everyone; admin: their organization's members and the unassigned; others may not list."""
+    if not (viewer.is_superuser or viewer.role == Role.ADMIN):
+        raise PermissionDenied(USERS_LIST_FORBIDDEN)
     users = User.objects.filter(users_visible_filter(viewer))
     if search:
         users = users.filter(Q(username__icontains=search) | Q(email__icontains=search))
