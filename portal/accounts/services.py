@@ -183,6 +183,11 @@ def _allowed_fields(actor: User, target: User) -> set[str]:
     return allowed
 
 
+def user_editable_fields(*, actor: User, target: User) -> frozenset[str]:
+    """The fields of ``target`` that ``actor`` may change; forms show only these (user_update still decides)."""
+    return frozenset(_allowed_fields(actor, target))
+
+
 def _ensure_superuser_remains(target: User) -> None:
     """Refuse a change that would leave no active superuser (the rows are locked first)."""
     others = list(

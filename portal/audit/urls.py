@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from portal.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("audit/", views.audit_list, name="list"),
+    path("audit/export.csv", views.audit_export, name="export"),
+]

@@ -6,7 +6,7 @@ permissions (the service already did) but only how to say it.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,10 +15,22 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxDetails
 
 from portal.core.exceptions import NotFound, PermissionDenied, ServiceError
 
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
 PAGE_SIZE = 25
+
+
+class PortalRequest(HttpRequest):
+    """A request as portal views see it (for type checking): signed in, with django-htmx's details."""
+
+    user: "User"
+    htmx: HtmxDetails
 
 
 def render(
@@ -33,8 +45,14 @@ def render(
 
     The server picks the partial; the request never names a template.
     """
-    name = f"{template}#{partial}" if partial and getattr(request, "htmx", False) else template
-    return TemplateResponse(request, name, context, status=status)
+    htmx = getattr(request, "htmx", None)
+    # A history restore (Back after hx-push-url) needs the whole page.
+    wants_partial = bool(partial and htmx and not htmx.history_restore_request)
+    name = f"{template}#{partial}" if wants_partial else template
+    response = TemplateResponse(request, name, context, status=status)
+    # The same URL answers a page or a partial: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def paginate(request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE) -> tuple[Page, str]:
