@@ -1,0 +1,53 @@
+"""Preconditions of the organization pages: signed in, and holding a permission on the organization in the URL."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django_htmx.http import HttpResponseClientRedirect
+
+from portal.core.exceptions import ServiceError
+from portal.core.portal import service_error
+from portal.organizations.permissions import ORG_PERM_VIEW
+from portal.organizations.selectors import organization_for
+
+View = Callable[..., HttpResponse]
+
+
+def portal_login_required(view: View) -> View:
+    """Like ``login_required``; an htmx request is sent to the login page as a whole, not swapped into a part."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            response = redirect_to_login(request.get_full_path())
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(response["Location"])
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def org_permission_required(perm: str = ORG_PERM_VIEW, *, with_count: bool = False) -> Callable[[View], View]:
+    """Resolve ``organization_id`` from the URL once and pass the organization to the view.
+
+    The selector decides: a viewer without ``perm`` gets the portal's 403
+    page whether or not the id exists; a superuser gets 404 for a missing id.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, organization_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                organization = organization_for(request.user, organization_id, perm, with_count=with_count)
+            except ServiceError as exc:
+                service_error(request, exc)
+                raise  # service_error raises 403/404 for these; anything else is a bug
+            return view(request, organization, *args, **kwargs)
+
+        return portal_login_required(wrapper)
+
+    return decorator
