@@ -40,17 +40,12 @@ def expected_perms(*, role: str, organization_id: int | None, manages_members: b
 
 
 def _permission_ids() -> dict[str, int]:
-    # Four rows that never change after migrate; cached for the process.
-    global _PERMISSION_IDS
-    if _PERMISSION_IDS is None:
-        rows = Permission.objects.filter(
-            content_type__app_label="organizations", codename__in=ALL_ORG_PERMS
-        ).values_list("codename", "pk")
-        _PERMISSION_IDS = dict(rows)
-    return _PERMISSION_IDS
-
-
-_PERMISSION_IDS: dict[str, int] | None = None
+    # Looked up on every sync (writes only): a cached id would go stale when
+    # the permission rows are re-created (a restore, a flushed test database).
+    rows = Permission.objects.filter(
+        content_type__app_label="organizations", codename__in=ALL_ORG_PERMS
+    ).values_list("codename", "pk")
+    return dict(rows)
 
 
 def sync_grants(user: Any) -> None:
