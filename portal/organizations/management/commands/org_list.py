@@ -11,4 +11,5 @@ class Command(OperatorCommand):
         organizations = organizations_visible_to(self.actor(options))
         self.stdout.write(f"{'ID':>6}  {'MEMBERS':>7}  NAME")
         for organization in organizations:
-            self.stdout.write(f"{organization.pk:>6}  {organization.member_count:>7}  {organization.name}")
+            count = organization.member_count  # type: ignore[attr-defined]
+            self.stdout.write(f"{organization.pk:>6}  {count:>7}  {organization.name}")
