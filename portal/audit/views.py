@@ -13,7 +13,7 @@ from portal.accounts.selectors import users_visible_to
 from portal.accounts.views import portal_login_required
 from portal.audit.forms import AuditFilterForm
 from portal.audit.models import AuditLog
-from portal.audit.selectors import audit_visible_to
+from portal.audit.selectors import audit_scope_for, audit_visible_to
 from portal.core.exceptions import ServiceError
 from portal.core.portal import PortalRequest, paginate, render, service_error
 from portal.organizations.selectors import organizations_visible_to
@@ -52,16 +52,18 @@ class _Echo:
 def _filtered(request: PortalRequest) -> tuple[AuditFilterForm, Any, dict[int, str]]:
     """The filter form, the entries it selects, and the names of the organizations the viewer may see."""
     viewer = request.user
-    organizations = list(organizations_visible_to(viewer))
-    form = AuditFilterForm(
-        request.GET or None,
-        users=users_visible_to(viewer),
-        organizations=organizations if viewer.is_superuser else None,
-    )
     try:
+        # Who may read the log at all, before any other work: the 403 page for users.
+        audit_scope_for(viewer)
+        organizations = list(organizations_visible_to(viewer))
+        form = AuditFilterForm(
+            request.GET or None,
+            users=users_visible_to(viewer),
+            organizations=organizations if viewer.is_superuser else None,
+        )
         entries = audit_visible_to(viewer, **form.selector_filters())
     except ServiceError as exc:
-        service_error(request, exc)  # users, and organizations out of scope: the 403 page
+        service_error(request, exc)  # raises the portal's 403 (or 404) page
         raise
     return form, entries, {org.pk: org.name for org in organizations}
 
