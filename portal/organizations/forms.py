@@ -11,6 +11,8 @@ class OrganizationForm(forms.Form):
     name = forms.CharField(
         label="Name",
         max_length=NAME_MAX_LENGTH,
+        # Also focuses the field when htmx swaps the inline edit form in.
+        widget=forms.TextInput(attrs={"autofocus": True}),
         help_text=f"Up to {NAME_MAX_LENGTH} characters; no two organizations share a name.",
     )
     description = forms.CharField(
