@@ -276,3 +276,16 @@ def test_superuser_role_badge_and_other_organization_hint_in_picker(page, world)
     results = page.locator("#picker-results")
     # A superuser may move a member of another organization here, and is told so.
     expect(results.locator("li", has_text="user_b")).to_contain_text("moves from another organization")
+
+
+def test_an_htmx_action_refused_as_a_whole_is_reported_not_silently_dropped(page, world):
+    from portal.accounts.services import user_update
+
+    login(page, "admin_a", PASSWORD)
+    page.goto(f"/organizations/{world['org_a'].pk}/")
+    make_user("admin_a2", role=Role.ADMIN, organization=world["org_a"])
+    # Demoted in another tab: the buttons on this page are stale, the server refuses.
+    user_update(actor=world["root"], user_id=world["admin_a"].pk, role=Role.USER)
+    page.get_by_role("button", name="Grant member management to user_a").click()
+    expect(page.locator("#messages .message-error")).to_contain_text("no longer allowed")
+    assert not User.objects.get(username="user_a").manages_members
