@@ -1,0 +1,427 @@
+"""Drive the running servers with wrk, case by case, and report against the budgets of issue 5.
+
+Started by bench/run.sh once the servers are up. Prints a table and writes
+the figures, the budgets and their verdicts as JSON.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import urllib.parse
+from http import client as httpclient
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.cases import FASTAPI_FACTOR, GROWTH, MAX_QUERIES, RATIO, WRITE_P99_MS, Case, build
+
+BENCH_DIR = Path(__file__).resolve().parent
+CONCURRENCY = (1, 16)
+
+
+# --- HTTP helpers (no redirects followed; cookies by hand) -------------------
+
+
+def http(base: str, method: str, path: str, body: str = "", headers: dict | None = None):
+    url = urllib.parse.urlsplit(base)
+    conn = httpclient.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.request(method, path, body=body.encode() if body else None, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, response.headers, data
+
+
+def bearer(base: str, username: str, password: str) -> str:
+    body = urllib.parse.urlencode({"username": username, "password": password})
+    status, _, data = http(
+        base, "POST", "/api/v1/auth/token", body, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    if status != 200:
+        raise SystemExit(f"Could not get a token for {username}: HTTP {status} {data[:200]!r}")
+    return json.loads(data)["access_token"]
+
+
+def _cookies(headers) -> dict[str, str]:
+    jar = {}
+    for value in headers.get_all("Set-Cookie") or []:
+        name, _, rest = value.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0]
+    return jar
+
+
+def portal_session(base: str, username: str, password: str, env: dict) -> tuple[str, str]:
+    """A session cookie from the portal's login form, or, while there is none, made directly."""
+    status, headers, page = http(base, "GET", "/login/")
+    if status == 200:
+        jar = _cookies(headers)
+        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if match and "csrftoken" in jar:
+            body = urllib.parse.urlencode(
+                {"username": username, "password": password, "csrfmiddlewaretoken": match.group(1).decode()}
+            )
+            status, headers, _ = http(
+                base,
+                "POST",
+                "/login/",
+                body,
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"csrftoken={jar['csrftoken']}",
+                    "Referer": base + "/login/",
+                },
+            )
+            jar = _cookies(headers)
+            if status in (302, 303) and "sessionid" in jar:
+                return f"sessionid={jar['sessionid']}", "login form"
+    out = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, str(BENCH_DIR / "session.py"), username],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1], "session script (no login page yet)"
+
+
+# --- wrk ----------------------------------------------------------------------
+
+
+def wrk(base: str, case: Case, concurrency: int, duration: float, env: dict) -> dict:
+    threads = concurrency if case.script == "add_remove" else min(concurrency, 2)
+    path = case.path.split("{user_id}")[0] if case.script == "add_remove" else case.path
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{concurrency}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(BENCH_DIR / "lua" / f"{case.script}.lua"),
+        base + path,
+    ]
+    out = subprocess.run(  # noqa: S603 (wrk, with arguments built here)
+        cmd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            raw = json.loads(line.removeprefix("BENCH_RESULT "))
+            break
+    else:
+        raise SystemExit(f"wrk gave no result for {case.name}:\n{out.stdout}\n{out.stderr}")
+    seconds = raw["duration_us"] / 1e6
+    errors = sum(raw["errors"].values())
+    return {
+        "requests": raw["requests"],
+        "errors": errors,
+        "error_detail": raw["errors"],
+        "rps": raw["requests"] / seconds if seconds else 0.0,
+        "p50_ms": raw["latency_us"]["p50"] / 1000,
+        "p90_ms": raw["latency_us"]["p90"] / 1000,
+        "p99_ms": raw["latency_us"]["p99"] / 1000,
+        "max_ms": raw["latency_us"]["max"] / 1000,
+    }
+
+
+# --- report -------------------------------------------------------------------
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)  # noqa: S607
+    return out.stdout.strip()
+
+
+def machine() -> dict:
+    def run(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(  # noqa: S603 (fixed commands)
+                cmd,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+        except OSError:
+            return ""
+
+    lscpu = run(["lscpu"])
+    model = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines() if "Model name" in line), "")
+    return {
+        "nproc": run(["nproc"]),
+        "cpu": model,
+        "lscpu_head": "\n".join(lscpu.splitlines()[:10]),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "wrk": run(["wrk", "-v"]).splitlines()[0] if run(["wrk", "-v"]) else "",
+    }
+
+
+def evaluate(cases: list[Case], results: dict, queries: dict, floor: dict) -> list[dict]:
+    """Every budget of issue 5 that applies, with its verdict."""
+    verdicts: list[dict] = []
+
+    def check(case: str, budget: str, ok: bool, detail: str) -> None:
+        verdicts.append({"case": case, "budget": budget, "pass": ok, "detail": detail})
+
+    by_name = {case.name: case for case in cases}
+    for case in cases:
+        result = results.get(case.name)
+        if case.kind == "floor":
+            continue
+        if result is None or result.get("status") != "ok":
+            status = result.get("status") if result else "not run"
+            if status == "missing":
+                check(case.name, "page exists", True, "missing: the page is not built yet (not measured)")
+            else:
+                check(case.name, "runs", False, f"not measured: {status}")
+            continue
+        c16, c1 = result["c16"], result["c1"]
+        for label, run in (("c1", c1), ("c16", c16)):
+            if run["errors"]:
+                check(
+                    case.name, f"no errors ({label})", False, f"{run['errors']} errors: {run['error_detail']}"
+                )
+        if case.budget in RATIO:
+            need = RATIO[case.budget]
+            ratio = c16["rps"] / floor[16]
+            check(
+                case.name,
+                f">= {need:.0%} of /healthz req/s (c16)",
+                ratio >= need,
+                f"{c16['rps']:.0f} / {floor[16]:.0f} = {ratio:.0%}",
+            )
+        if case.twin:
+            twin = results.get(case.twin)
+            if twin and twin.get("status") == "ok":
+                for label in ("c1", "c16"):
+                    growth = result[label]["p50_ms"] / twin[label]["p50_ms"]
+                    check(
+                        case.name,
+                        f"p50 within {GROWTH}x of {case.twin} ({label})",
+                        growth <= GROWTH,
+                        f"{result[label]['p50_ms']:.2f} ms / {twin[label]['p50_ms']:.2f} ms = {growth:.2f}x",
+                    )
+        if case.budget == "write":
+            check(
+                case.name,
+                f"p99 < {WRITE_P99_MS:.0f} ms at c16, no errors",
+                c16["p99_ms"] < WRITE_P99_MS and not c16["errors"],
+                f"p99 {c16['p99_ms']:.1f} ms, {c16['errors']} errors",
+            )
+        if case.fastapi:
+            need = FASTAPI_FACTOR * case.fastapi[1]
+            check(
+                case.name,
+                f">= {FASTAPI_FACTOR}x FastAPI's {case.fastapi[0]}-{case.fastapi[1]} req/s (c16)",
+                c16["rps"] >= need,
+                f"{c16['rps']:.0f} req/s vs {need:.0f} needed",
+            )
+        counted = queries.get(case.name)
+        if case.server == "main" and counted and counted.get("queries") is not None:
+            limit = MAX_QUERIES[case.kind]
+            n = counted["queries"]
+            check(
+                case.name, f"<= {limit} queries/request", n <= limit, f"{n} queries ({counted['by_method']})"
+            )
+            if case.twin in queries and queries[case.twin].get("queries") is not None:
+                m = queries[case.twin]["queries"]
+                check(case.name, f"same queries as {case.twin}", n == m, f"{n} vs {m}")
+    del by_name
+    return verdicts
+
+
+def table(cases: list[Case], results: dict, queries: dict, floor: dict) -> str:
+    head = f"{'case':<50} {'c':>3} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs healthz':>10} {'queries':>7} {'errors':>6}"
+    lines = [head, "-" * len(head)]
+    for case in cases:
+        result = results.get(case.name, {})
+        n = queries.get(case.name, {}).get("queries")
+        q = "-" if n is None else str(n)
+        if result.get("status") != "ok":
+            lines.append(f"{case.title:<50} {'':>3} {result.get('status', 'not run'):>8}")
+            continue
+        for c in CONCURRENCY:
+            run = result[f"c{c}"]
+            ratio = run["rps"] / floor[c]
+            lines.append(
+                f"{case.title if c == 1 else '':<50} {c:>3} {run['rps']:>8.0f} {run['p50_ms']:>8.2f} "
+                f"{run['p99_ms']:>8.2f} {ratio:>10.0%} {q if c == 1 else '':>7} {run['errors']:>6}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--main-url", required=True)
+    parser.add_argument("--twin-url", required=True)
+    parser.add_argument("--info", required=True)
+    parser.add_argument("--twin-info", required=True)
+    parser.add_argument("--queries", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 6)))
+    parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 1)))
+    parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated case names")
+    args = parser.parse_args()
+
+    password = os.environ["BENCH_PASSWORD"]
+    info = json.loads(Path(args.info).read_text())
+    twin_info = json.loads(Path(args.twin_info).read_text())
+    queries = json.loads(Path(args.queries).read_text())
+    cases = build(info)
+    if args.only:
+        wanted = set(args.only.split(",")) | {"healthz"}
+        cases = [case for case in cases if case.name in wanted]
+    servers = {
+        "main": (args.main_url, info, os.environ["BENCH_MAIN_DB"]),
+        "twin": (args.twin_url, twin_info, os.environ["BENCH_TWIN_DB"]),
+    }
+
+    tokens: dict[tuple[str, str], str] = {}
+    sessions: dict[str, str] = {}
+    notes: list[str] = []
+    lua_env = {**os.environ, "BENCH_LUA_DIR": str(BENCH_DIR / "lua")}
+    results: dict[str, dict] = {}
+
+    def case_env(case: Case) -> dict | None:
+        base, srv_info, db = servers[case.server]
+        env = {**lua_env, "BENCH_METHOD": case.method, "BENCH_BODY": case.body}
+        if case.actor and case.kind == "api":
+            key = (case.server, case.actor)
+            if key not in tokens:
+                tokens[key] = bearer(base, srv_info["accounts"][case.actor]["username"], password)
+            env["BENCH_AUTH"] = f"Bearer {tokens[key]}"
+        if case.actor and case.kind == "portal":
+            if case.actor not in sessions:
+                cookie, how = portal_session(
+                    base,
+                    srv_info["accounts"][case.actor]["username"],
+                    password,
+                    {**os.environ, "SQLITE_PATH": db},
+                )
+                sessions[case.actor] = cookie
+                notes.append(f"portal session for {case.actor}: {how}")
+            env["BENCH_COOKIE"] = sessions[case.actor]
+            status, _, _ = http(base, "GET", case.path, headers={"Cookie": sessions[case.actor]})
+            if status == 404:
+                return None
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}")
+        if case.script == "add_remove":
+            pool = srv_info["unassigned_user_ids"]
+            users = pool[:16] if case.org == "small" else pool[16:32]
+            env["BENCH_ORG"] = str(srv_info[f"{case.org}_org_id"])
+            env["BENCH_USERS"] = ",".join(map(str, users))
+        return env
+
+    def measure(case: Case, key: str) -> None:
+        base = servers[case.server][0]
+        try:
+            env = case_env(case)
+        except RuntimeError as exc:
+            results[key] = {"status": f"error: {exc}"}
+            print(f"  {case.name}: {exc}", flush=True)
+            return
+        if env is None:
+            results[key] = {"status": "missing"}
+            print(f"  {case.name}: missing (HTTP 404: the page is not built yet)", flush=True)
+            return
+        if args.warmup:
+            wrk(base, case, 16, args.warmup, env)
+        result: dict = {"status": "ok"}
+        for c in CONCURRENCY:
+            result[f"c{c}"] = wrk(base, case, c, args.duration, env)
+        results[key] = result
+        print(
+            f"  {case.name:<22} c1 {result['c1']['rps']:7.0f} req/s p50 {result['c1']['p50_ms']:6.2f} ms | "
+            f"c16 {result['c16']['rps']:7.0f} req/s p99 {result['c16']['p99_ms']:7.2f} ms",
+            flush=True,
+        )
+
+    started = dt.datetime.now(dt.UTC)
+    print(f"Running {len(cases)} cases, {args.duration:g} s each at concurrency 1 and 16 ...", flush=True)
+    healthz = cases[0]
+    measure(healthz, "healthz")
+    for case in cases[1:]:
+        measure(case, case.name)
+    # /healthz again at the end; the floor is the mean of both runs.
+    measure(healthz, "healthz_end")
+    floor = {
+        c: (results["healthz"][f"c{c}"]["rps"] + results["healthz_end"][f"c{c}"]["rps"]) / 2
+        for c in CONCURRENCY
+    }
+    verdicts = evaluate(cases, results, queries, floor)
+
+    print()
+    print(table(cases, results, queries, floor))
+    print(
+        f"\n/healthz floor (mean of start and end): c1 {floor[1]:.0f} req/s, c16 {floor[16]:.0f} req/s "
+        f"(start {results['healthz']['c16']['rps']:.0f}, end {results['healthz_end']['c16']['rps']:.0f} at c16)"
+    )
+    for note in notes:
+        print(f"Note: {note}")
+    print("\nBudgets:")
+    for v in verdicts:
+        print(f"  {'PASS' if v['pass'] else 'FAIL'}  {v['case']:<22} {v['budget']:<48} {v['detail']}")
+    failed = [v for v in verdicts if not v["pass"]]
+    print(f"\n{len(verdicts) - len(failed)} PASS, {len(failed)} FAIL")
+
+    report = {
+        "date": started.isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "machine": machine(),
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "concurrency": list(CONCURRENCY),
+            "server": os.environ.get("BENCH_SERVER_DESC", ""),
+            "database": "SQLite (WAL), seeded by manage.py seed_bench",
+            "data": {k: info[k] for k in ("organizations", "users", "big_members", "small_members")},
+        },
+        "floor_rps": {f"c{c}": floor[c] for c in CONCURRENCY},
+        "cases": {
+            case.name: {
+                "title": case.title,
+                "method": case.method if case.script != "add_remove" else "POST+DELETE",
+                "path": case.path,
+                "budget": case.budget,
+                "twin": case.twin,
+                "server": case.server,
+                **{
+                    key: value
+                    for key, value in results.get(case.name, {}).items()
+                    if key in ("status", "c1", "c16")
+                },
+                "ratio_to_healthz": {
+                    f"c{c}": results[case.name][f"c{c}"]["rps"] / floor[c]
+                    for c in CONCURRENCY
+                    if results.get(case.name, {}).get("status") == "ok"
+                },
+                "queries": {k: v for k, v in queries.get(case.name, {}).items() if k != "sql"},
+            }
+            for case in cases
+        },
+        "healthz_end": results["healthz_end"],
+        "budgets": verdicts,
+        "passed": not failed,
+        "notes": notes,
+    }
+    out = Path(args.out)
+    out.write_text(json.dumps(report, indent=2))
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    (out.parent / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2))
+    print(f"\nWrote {out} (and bench-{stamp}.json)")
+    sys.exit(0 if not failed else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""SQL queries per request for every benchmark case, against the seeded database.
+
+Runs each case through Django's test Client (the whole middleware stack,
+as gunicorn runs it) inside CaptureQueriesContext, after one warm-up
+request, so that per-process caches (content types, permission ids) are
+filled as in a running worker. Nothing is added to the production code
+path. Usage (environment as for the server, plus ALLOWED_HOSTS=testserver):
+
+    python bench/querycounts.py INFO_JSON OUT_JSON
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.cases import build  # noqa: E402
+from portal.accounts.models import User  # noqa: E402
+
+TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+def main(info_path: str, out_path: str) -> None:
+    info = json.loads(Path(info_path).read_text())
+    password = os.environ["BENCH_PASSWORD"]
+    accounts = info["accounts"]
+    tokens: dict[str, str] = {}
+    spare = info["unassigned_user_ids"][-2:]
+    results: dict[str, dict] = {}
+    serial = 0
+
+    def token(actor: str) -> str:
+        if actor not in tokens:
+            response = Client(raise_request_exception=False).post(
+                "/api/v1/auth/token", {"username": accounts[actor]["username"], "password": password}
+            )
+            assert response.status_code == 200, response.content
+            tokens[actor] = response.json()["access_token"]
+        return tokens[actor]
+
+    def run(client: Client, method: str, path: str, body: str, headers: dict) -> tuple[int, list[str]]:
+        nonlocal serial
+        serial += 1
+        call = getattr(client, method.lower())
+        kwargs: dict = {"headers": headers}
+        if body:
+            kwargs.update(data=body.replace("{n}", f"q-{serial}"), content_type="application/json")
+        with CaptureQueriesContext(connection) as ctx:
+            response = call(path, **kwargs)
+        return response.status_code, [q["sql"] for q in ctx.captured_queries]
+
+    for case in build(info):
+        if case.server != "main":
+            continue
+        client = Client(raise_request_exception=False)
+        headers: dict = {}
+        if case.kind == "api" and case.actor:
+            headers["Authorization"] = f"Bearer {token(case.actor)}"
+        elif case.kind == "portal" and case.actor:
+            client.force_login(User.objects.get(pk=accounts[case.actor]["id"]))
+        if case.script == "add_remove":
+            user_id = spare[0] if case.org == "small" else spare[1]
+            path = case.path.replace("{user_id}", str(user_id))
+            steps = [("POST", path), ("DELETE", path)] * 2
+        else:
+            steps = [(case.method, case.path)] * 2
+        measured = []
+        for method, path in steps:
+            status, queries = run(client, method, path, case.body, headers)
+            measured.append((method, status, queries))
+        # The first round warmed the process; report the second.
+        last = measured[len(measured) // 2 :]
+        statuses = [status for _, status, _ in last]
+        if case.kind == "portal" and statuses[0] == 404:
+            results[case.name] = {"status": "missing", "queries": None}
+            continue
+        counts = {method: len(queries) for method, _, queries in last}
+        work = {
+            method: sum(1 for q in queries if not q.upper().startswith(TRANSACTION_CONTROL))
+            for method, _, queries in last
+        }
+        results[case.name] = {
+            "status": "ok" if all(200 <= s < 300 for s in statuses) else f"HTTP {statuses}",
+            "queries": max(counts.values()),
+            "by_method": counts,
+            "excluding_transaction_control": max(work.values()),
+            "sql": {method: queries for method, _, queries in last},
+        }
+    Path(out_path).write_text(json.dumps(results, indent=2))
+    width = max(len(name) for name in results)
+    for name, result in results.items():
+        print(f"  {name:<{width}}  {result['status']:<8} queries/request: {result['queries']}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
