@@ -1,12 +1,36 @@
 """orgportal's JSON API, wire-compatible with FastPKI's organization API."""
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
+from ninja.openapi.schema import OpenAPISchema
 
 from portal.api import audit, errors, organizations, tokens, users
 
-api = NinjaAPI(
+_VALIDATION_ERROR = {
+    "description": "Validation Error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationMessage"}}},
+}
+
+
+class OrgportalAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        # Every operation that takes input may answer 422 (errors.py): document it, as FastAPI does,
+        # so that clients and schema-driven tests know its shape.
+        if "ValidationMessage" in schema["components"].get("schemas", {}):
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    if operation.get("parameters") or operation.get("requestBody"):
+                        operation["responses"].setdefault(422, _VALIDATION_ERROR)
+        return schema
+
+
+api = OrgportalAPI(
     title="orgportal API",
     version="1",
     description="Organizations, members, users, tokens and the audit log. Compatible with FastPKI's organization API.",

@@ -1,6 +1,5 @@
 """The audit log, read-only."""
 
-from datetime import datetime
 from typing import Annotated
 
 from django.http import HttpResponse
@@ -9,7 +8,7 @@ from pydantic import Field
 
 from portal.api.auth import AuthedRequest, bearer
 from portal.api.pagination import Page, paginate
-from portal.api.schemas import MAX_ID, AuditLogOut, Message
+from portal.api.schemas import MAX_ID, AuditLogOut, Message, PlainText, UtcDateTime
 from portal.audit.models import Action
 from portal.audit.selectors import audit_visible_to
 
@@ -20,10 +19,10 @@ class AuditFilters(Schema):
     action: Action | None = None
     user_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     organization_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
-    resource_type: Annotated[str, Field(max_length=32)] | None = None
-    resource_id: Annotated[str, Field(max_length=64)] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    resource_type: Annotated[str, Field(max_length=32), PlainText] | None = None
+    resource_id: Annotated[str, Field(max_length=64), PlainText] | None = None
+    since: UtcDateTime | None = None
+    until: UtcDateTime | None = None
 
 
 class AuditPage(Page):

@@ -6,7 +6,7 @@ services call.
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
@@ -39,6 +39,28 @@ def _password(value: str) -> str:
         raise ValueError(CONTROL_CHARACTERS)
     return value
 
+
+def _plain_text(value: str) -> str:
+    # Filters reach the database as query parameters; PostgreSQL refuses NUL.
+    if has_control_characters(value):
+        raise ValueError(CONTROL_CHARACTERS)
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    # Stored times are UTC. PostgreSQL refuses offsets beyond 15:59 and a
+    # time near year 1 or 9999 may not exist in UTC: convert here, refuse here.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Date is out of range.") from None
+
+
+# For free-text query filters: Annotated[str, Field(max_length=...), PlainText]
+PlainText = AfterValidator(_plain_text)
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 # maxLength appears in the OpenAPI document; the rule itself is the domain's.
 OrganizationName = Annotated[str, Field(max_length=NAME_MAX_LENGTH * 2), _rule(clean_name)]

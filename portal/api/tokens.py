@@ -32,6 +32,14 @@ _TOKEN_BODY = {
 }
 
 
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _credentials(request: AuthedRequest) -> tuple[str, str]:
     """username and password from a form body (OAuth2) or, for convenience, a JSON object."""
     if request.content_type == "application/json":
@@ -48,10 +56,12 @@ def _credentials(request: AuthedRequest) -> tuple[str, str]:
         raise Invalid("Field required", field="username")
     if not isinstance(password, str) or not password:
         raise Invalid("Field required", field="password")
-    if "\x00" in username or "\x00" in password:
-        raise Invalid(
-            "must not contain control characters", field="username" if "\x00" in username else "password"
-        )
+    for field, value in (("username", username), ("password", password)):
+        if "\x00" in value:
+            raise Invalid("must not contain control characters", field=field)
+        if not _is_utf8(value):
+            # A JSON body may escape a lone surrogate ("\ud800"): not text the database or a hasher takes.
+            raise Invalid("must be valid Unicode text", field=field)
     return username, password[:1024]
 
 

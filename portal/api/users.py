@@ -9,7 +9,7 @@ from pydantic import Field
 from portal.accounts import selectors, services
 from portal.api.auth import AuthedRequest, bearer, bearer_or_bootstrap
 from portal.api.pagination import PageQuery, paginate
-from portal.api.schemas import MAX_ID, Message, UserCreateIn, UserOut, UserUpdateIn
+from portal.api.schemas import MAX_ID, Message, PlainText, UserCreateIn, UserOut, UserUpdateIn
 
 router = Router(tags=["users"], auth=bearer)
 UserId = Path(..., ge=1, le=MAX_ID, description="User id")
@@ -17,7 +17,7 @@ ERRORS = {401: Message, 403: Message}
 
 
 class UserFilters(Schema):
-    q: Annotated[str, Field(max_length=150)] | None = None
+    q: Annotated[str, Field(max_length=150), PlainText] | None = None
     organization_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     unassigned: bool = False
 
