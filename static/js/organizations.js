@@ -1,12 +1,13 @@
 // Organization page: keep keyboard focus somewhere sensible after htmx swaps; the page works without this file.
 (function () {
   "use strict";
-  document.addEventListener("htmx:afterSettle", function () {
+  // htmx:load fires on the new content (events on the swapped-out form no longer reach the document).
+  document.addEventListener("htmx:load", function (event) {
     // After saving or cancelling the inline edit the focused form is gone: focus the heading that replaced it.
-    var header = document.getElementById("org-header");
-    if (!header || header.tagName === "FORM") return;
+    var header = event.target;
+    if (!header || header.id !== "org-header" || header.tagName === "FORM") return;
     var active = document.activeElement;
-    if (!active || active === document.body) {
+    if (!active || active === document.body || !document.contains(active)) {
       var heading = header.querySelector("h1");
       if (heading) heading.focus();
     }

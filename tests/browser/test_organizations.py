@@ -289,3 +289,21 @@ def test_an_htmx_action_refused_as_a_whole_is_reported_not_silently_dropped(page
     page.get_by_role("button", name="Grant member management to user_a").click()
     expect(page.locator("#messages .message-error")).to_contain_text("no longer allowed")
     assert not User.objects.get(username="user_a").manages_members
+
+
+def test_inline_edit_works_from_the_keyboard(page, world):
+    login(page, "admin_a", PASSWORD)
+    page.goto(f"/organizations/{world['org_a'].pk}/")
+    edit = page.get_by_role("link", name="Edit name and description")
+    edit.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Name")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alpha")
+    expect(page.locator("form#org-header")).to_have_count(0)
+    page.get_by_role("link", name="Edit name and description").focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Name").fill("Alpha Keys")
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alpha Keys")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
