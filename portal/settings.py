@@ -211,6 +211,10 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 SILENCED_SYSTEM_CHECKS = (
     [] if HTTPS or DEBUG else ["security.W004", "security.W008", "security.W012", "security.W016"]
 )
+if HTTPS and not SECURE_HSTS_PRELOAD:
+    # Preloading commits the domain (and its subdomains) to HTTPS in browsers for
+    # months; an operator opts in with SECURE_HSTS_PRELOAD=1, it is not a default.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # --- Requests -------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)

@@ -23,6 +23,8 @@ def redact(text: str) -> str:
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", ""):
+            return True  # given by the caller (the gunicorn access line)
         request_id = context.current().request_id
         if not request_id:
             # django.request logs the response after the middleware has left.
@@ -40,6 +42,11 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", ""),
             "message": redact(record.getMessage()),
         }
+        # Structured fields given as extra={"fields": {...}} (the access line).
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            for key, value in fields.items():
+                payload.setdefault(key, redact(value) if isinstance(value, str) else value)
         if record.exc_info:
             payload["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(payload, ensure_ascii=False)
