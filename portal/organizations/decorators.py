@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from portal.core.exceptions import ServiceError
 from portal.core.portal import service_error
+from portal.organizations.forms import MAX_ID
 from portal.organizations.permissions import ORG_PERM_VIEW
 from portal.organizations.selectors import organization_for
 
@@ -41,6 +42,10 @@ def org_permission_required(perm: str = ORG_PERM_VIEW, *, with_count: bool = Fal
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, organization_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            if organization_id > MAX_ID:
+                # No row can have this id, and the database cannot take it as a parameter:
+                # ask for one that cannot exist, so the selector answers 403 or 404 as for any missing id.
+                organization_id = 0
             try:
                 organization = organization_for(request.user, organization_id, perm, with_count=with_count)
             except ServiceError as exc:

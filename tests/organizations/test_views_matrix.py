@@ -128,6 +128,17 @@ def test_ids_beyond_64_bit_are_answered_like_missing_ones(world):
     assert client_for(world, "admin_a").get(f"/organizations/{huge}/").status_code == 403
     response = client_for(world, "root").get(f"/organizations/{world['org_a'].pk}/members/{huge}/remove/")
     assert response.status_code == 404
+    before = snapshot()
+    for path in ("remove", "manager/grant", "manager/revoke"):
+        response = client_for(world, "root").post(
+            f"/organizations/{world['org_a'].pk}/members/{huge}/{path}/"
+        )
+        assert response.status_code == 302
+    assert (
+        client_for(world, "admin_a").post(f"/organizations/{huge}/members/add/", {"user_id": 1}).status_code
+        == 403
+    )
+    assert snapshot() == before
 
 
 def test_remove_confirm_page_for_a_non_member_is_404(world):
