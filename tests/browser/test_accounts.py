@@ -283,3 +283,18 @@ def test_users_pages_fit_the_screen(page, world, width):
     for path in ("/users/", f"/users/{world['user_a'].pk}/", "/users/new/", "/account/"):
         page.goto(path)
         assert_fits(page, width)
+
+
+def test_revoking_a_token_already_revoked_elsewhere_says_so(page, world):
+    login(page, "user_a", PASSWORD)
+    page.goto("/account/")
+    page.get_by_label("Token name").fill("stale")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#new-token-value")).to_be_visible()
+    Token.objects.filter(name="stale").delete()  # revoked in another tab, say
+    page.get_by_role("link", name="Revoke token “stale”").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke “stale”").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "This no longer exists. Reload the page to see the current state."
+    )
+    expect(page.get_by_role("dialog")).to_be_hidden()
