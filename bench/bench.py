@@ -92,7 +92,24 @@ def portal_session(base: str, username: str, password: str, env: dict) -> tuple[
 # --- wrk ----------------------------------------------------------------------
 
 
-def wrk(base: str, case: Case, concurrency: int, duration: float, env: dict) -> dict:
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU time of a gunicorn master's workers, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def wrk(base: str, case: Case, concurrency: int, duration: float, env: dict, master_pid: int = 0) -> dict:
     threads = concurrency if case.script == "add_remove" else min(concurrency, 2)
     path = case.path.split("{user_id}")[0] if case.script == "add_remove" else case.path
     cmd = [
@@ -106,6 +123,7 @@ def wrk(base: str, case: Case, concurrency: int, duration: float, env: dict) -> 
         str(BENCH_DIR / "lua" / f"{case.script}.lua"),
         base + path,
     ]
+    cpu_before = worker_cpu_seconds(master_pid) if master_pid else 0.0
     out = subprocess.run(  # noqa: S603 (wrk, with arguments built here)
         cmd,
         env=env,
@@ -119,6 +137,7 @@ def wrk(base: str, case: Case, concurrency: int, duration: float, env: dict) -> 
             break
     else:
         raise SystemExit(f"wrk gave no result for {case.name}:\n{out.stdout}\n{out.stderr}")
+    cpu = worker_cpu_seconds(master_pid) - cpu_before if master_pid else 0.0
     seconds = raw["duration_us"] / 1e6
     errors = sum(raw["errors"].values())
     return {
@@ -130,6 +149,8 @@ def wrk(base: str, case: Case, concurrency: int, duration: float, env: dict) -> 
         "p90_ms": raw["latency_us"]["p90"] / 1000,
         "p99_ms": raw["latency_us"]["p99"] / 1000,
         "max_ms": raw["latency_us"]["max"] / 1000,
+        # Server CPU per request (both workers, user + system): independent of other load on the machine.
+        "server_cpu_ms": cpu * 1000 / raw["requests"] if raw["requests"] and master_pid else None,
     }
 
 
@@ -166,14 +187,13 @@ def machine() -> dict:
     }
 
 
-def evaluate(cases: list[Case], results: dict, queries: dict, floor: dict) -> list[dict]:
+def evaluate(cases: list[Case], results: dict, queries: dict) -> list[dict]:
     """Every budget of issue 5 that applies, with its verdict."""
     verdicts: list[dict] = []
 
     def check(case: str, budget: str, ok: bool, detail: str) -> None:
         verdicts.append({"case": case, "budget": budget, "pass": ok, "detail": detail})
 
-    by_name = {case.name: case for case in cases}
     for case in cases:
         result = results.get(case.name)
         if case.kind == "floor":
@@ -193,12 +213,13 @@ def evaluate(cases: list[Case], results: dict, queries: dict, floor: dict) -> li
                 )
         if case.budget in RATIO:
             need = RATIO[case.budget]
-            ratio = c16["rps"] / floor[16]
+            floor = result["floor"]["c16"]["rps"]
+            ratio = c16["rps"] / floor
             check(
                 case.name,
                 f">= {need:.0%} of /healthz req/s (c16)",
                 ratio >= need,
-                f"{c16['rps']:.0f} / {floor[16]:.0f} = {ratio:.0%}",
+                f"{c16['rps']:.0f} / {floor:.0f} = {ratio:.0%}",
             )
         if case.twin:
             twin = results.get(case.twin)
@@ -236,26 +257,30 @@ def evaluate(cases: list[Case], results: dict, queries: dict, floor: dict) -> li
             if case.twin in queries and queries[case.twin].get("queries") is not None:
                 m = queries[case.twin]["queries"]
                 check(case.name, f"same queries as {case.twin}", n == m, f"{n} vs {m}")
-    del by_name
     return verdicts
 
 
-def table(cases: list[Case], results: dict, queries: dict, floor: dict) -> str:
-    head = f"{'case':<50} {'c':>3} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs healthz':>10} {'queries':>7} {'errors':>6}"
+def table(cases: list[Case], results: dict, queries: dict) -> str:
+    head = (
+        f"{'case':<50} {'c':>3} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'healthz':>7} {'ratio':>6} "
+        f"{'cpu ms':>6} {'SQL':>4} {'err':>4}"
+    )
     lines = [head, "-" * len(head)]
     for case in cases:
         result = results.get(case.name, {})
         n = queries.get(case.name, {}).get("queries")
         q = "-" if n is None else str(n)
         if result.get("status") != "ok":
-            lines.append(f"{case.title:<50} {'':>3} {result.get('status', 'not run'):>8}")
+            lines.append(f"{case.title:<50} {'':>3} {result.get('status', 'not run')}")
             continue
         for c in CONCURRENCY:
             run = result[f"c{c}"]
-            ratio = run["rps"] / floor[c]
+            floor = result["floor"][f"c{c}"]["rps"]
+            cpu = run["server_cpu_ms"]
             lines.append(
-                f"{case.title if c == 1 else '':<50} {c:>3} {run['rps']:>8.0f} {run['p50_ms']:>8.2f} "
-                f"{run['p99_ms']:>8.2f} {ratio:>10.0%} {q if c == 1 else '':>7} {run['errors']:>6}"
+                f"{case.title if c == 1 else '':<50} {c:>3} {run['rps']:>7.0f} {run['p50_ms']:>7.2f} "
+                f"{run['p99_ms']:>7.2f} {floor:>7.0f} {run['rps'] / floor:>6.0%} "
+                f"{'-' if cpu is None else f'{cpu:.2f}':>6} {q if c == 1 else '':>4} {run['errors']:>4}"
             )
     return "\n".join(lines)
 
@@ -270,6 +295,9 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 6)))
     parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 1)))
+    parser.add_argument(
+        "--floor-duration", type=float, default=float(os.environ.get("BENCH_FLOOR_DURATION", 3))
+    )
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated case names")
     args = parser.parse_args()
 
@@ -286,6 +314,10 @@ def main() -> None:
         "twin": (args.twin_url, twin_info, os.environ["BENCH_TWIN_DB"]),
     }
 
+    masters = {
+        "main": int(os.environ.get("BENCH_MAIN_PID", 0)),
+        "twin": int(os.environ.get("BENCH_TWIN_PID", 0)),
+    }
     tokens: dict[tuple[str, str], str] = {}
     sessions: dict[str, str] = {}
     notes: list[str] = []
@@ -323,50 +355,68 @@ def main() -> None:
             env["BENCH_USERS"] = ",".join(map(str, users))
         return env
 
-    def measure(case: Case, key: str) -> None:
-        base = servers[case.server][0]
+    floor_env = {**lua_env, "BENCH_METHOD": "GET", "BENCH_BODY": ""}
+
+    def run_floor(case: Case) -> dict:
+        """/healthz on the case's server right before the case: the floor its ratio is taken against."""
+        base, master = servers[case.server][0], masters[case.server]
+        return {f"c{c}": wrk(base, healthz, c, args.floor_duration, floor_env, master) for c in CONCURRENCY}
+
+    def measure(case: Case) -> None:
+        base, master = servers[case.server][0], masters[case.server]
         try:
             env = case_env(case)
         except RuntimeError as exc:
-            results[key] = {"status": f"error: {exc}"}
+            results[case.name] = {"status": f"error: {exc}"}
             print(f"  {case.name}: {exc}", flush=True)
             return
         if env is None:
-            results[key] = {"status": "missing"}
+            results[case.name] = {"status": "missing"}
             print(f"  {case.name}: missing (HTTP 404: the page is not built yet)", flush=True)
             return
         if args.warmup:
             wrk(base, case, 16, args.warmup, env)
         result: dict = {"status": "ok"}
+        floor = None if case is healthz else run_floor(case)
         for c in CONCURRENCY:
-            result[f"c{c}"] = wrk(base, case, c, args.duration, env)
-        results[key] = result
+            result[f"c{c}"] = wrk(base, case, c, args.duration, env, master)
+        result["floor"] = floor or {f"c{c}": result[f"c{c}"] for c in CONCURRENCY}
+        results[case.name] = result
+        c1, c16 = result["c1"], result["c16"]
         print(
-            f"  {case.name:<22} c1 {result['c1']['rps']:7.0f} req/s p50 {result['c1']['p50_ms']:6.2f} ms | "
-            f"c16 {result['c16']['rps']:7.0f} req/s p99 {result['c16']['p99_ms']:7.2f} ms",
+            f"  {case.name:<22} c1 {c1['rps']:6.0f} req/s p50 {c1['p50_ms']:6.2f} ms | "
+            f"c16 {c16['rps']:6.0f} req/s p99 {c16['p99_ms']:7.2f} ms "
+            f"({c16['rps'] / result['floor']['c16']['rps']:.0%} of /healthz) | "
+            f"server CPU {c16['server_cpu_ms'] or 0:.2f} ms/request",
             flush=True,
         )
 
     started = dt.datetime.now(dt.UTC)
-    print(f"Running {len(cases)} cases, {args.duration:g} s each at concurrency 1 and 16 ...", flush=True)
+    load_before = os.getloadavg()
+    print(
+        f"Running {len(cases)} cases, {args.duration:g} s each at concurrency 1 and 16, "
+        f"each after {args.floor_duration:g} s of /healthz (its floor) ...",
+        flush=True,
+    )
+    if load_before[0] > 0.8:
+        print(
+            f"Warning: the machine is busy before the start (load average {load_before[0]:.1f}); "
+            "throughput figures will be low and noisy. Server CPU per request is not affected.",
+            flush=True,
+        )
     healthz = cases[0]
-    measure(healthz, "healthz")
-    for case in cases[1:]:
-        measure(case, case.name)
-    # /healthz again at the end; the floor is the mean of both runs.
-    measure(healthz, "healthz_end")
-    floor = {
-        c: (results["healthz"][f"c{c}"]["rps"] + results["healthz_end"][f"c{c}"]["rps"]) / 2
-        for c in CONCURRENCY
-    }
-    verdicts = evaluate(cases, results, queries, floor)
+    for case in cases:
+        measure(case)
+    load_after = os.getloadavg()
+    verdicts = evaluate(cases, results, queries)
 
     print()
-    print(table(cases, results, queries, floor))
+    print(table(cases, results, queries))
     print(
-        f"\n/healthz floor (mean of start and end): c1 {floor[1]:.0f} req/s, c16 {floor[16]:.0f} req/s "
-        f"(start {results['healthz']['c16']['rps']:.0f}, end {results['healthz_end']['c16']['rps']:.0f} at c16)"
+        "\nratio: the case's req/s over /healthz's, measured on the same server just before the case;"
+        "\ncpu ms: server CPU time (both workers) per request at c16; SQL: queries per request."
     )
+    print(f"Load average before {load_before[0]:.2f}, after {load_after[0]:.2f}.")
     for note in notes:
         print(f"Note: {note}")
     print("\nBudgets:")
@@ -387,7 +437,7 @@ def main() -> None:
             "database": "SQLite (WAL), seeded by manage.py seed_bench",
             "data": {k: info[k] for k in ("organizations", "users", "big_members", "small_members")},
         },
-        "floor_rps": {f"c{c}": floor[c] for c in CONCURRENCY},
+        "load_average": {"before": load_before, "after": load_after},
         "cases": {
             case.name: {
                 "title": case.title,
@@ -401,8 +451,13 @@ def main() -> None:
                     for key, value in results.get(case.name, {}).items()
                     if key in ("status", "c1", "c16")
                 },
+                "healthz_before": {
+                    f"c{c}": results[case.name]["floor"][f"c{c}"]["rps"]
+                    for c in CONCURRENCY
+                    if results.get(case.name, {}).get("status") == "ok"
+                },
                 "ratio_to_healthz": {
-                    f"c{c}": results[case.name][f"c{c}"]["rps"] / floor[c]
+                    f"c{c}": results[case.name][f"c{c}"]["rps"] / results[case.name]["floor"][f"c{c}"]["rps"]
                     for c in CONCURRENCY
                     if results.get(case.name, {}).get("status") == "ok"
                 },
@@ -410,7 +465,6 @@ def main() -> None:
             }
             for case in cases
         },
-        "healthz_end": results["healthz_end"],
         "budgets": verdicts,
         "passed": not failed,
         "notes": notes,

@@ -77,7 +77,9 @@ start() { # db port log
   pids+=($!)
 }
 start "$BENCH_MAIN_DB" "$PORT" "$OUT/gunicorn.log"
+export BENCH_MAIN_PID=${pids[-1]}
 start "$BENCH_TWIN_DB" "$TWIN_PORT" "$OUT/gunicorn-twin.log"
+export BENCH_TWIN_PID=${pids[-1]}
 for port in "$PORT" "$TWIN_PORT"; do
   for _ in $(seq 100); do
     if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from ninja import Path, Router, Status
 
 from portal.api.auth import AuthedRequest, bearer
-from portal.api.pagination import PageQuery, paginate
+from portal.api.pagination import PageQuery, paginate_json
 from portal.api.schemas import MAX_ID, Message, OrganizationIn, OrganizationOut, OrganizationUpdateIn, UserOut
 from portal.organizations import selectors, services
 
@@ -25,7 +25,7 @@ def create_organization(request: AuthedRequest, payload: OrganizationIn):
 
 @router.get("/", response={200: list[OrganizationOut], 401: Message})
 def list_organizations(request: AuthedRequest, response: HttpResponse, page: PageQuery):
-    return paginate(selectors.organizations_visible_to(request.auth), page, response)
+    return paginate_json(selectors.organizations_visible_to(request.auth), page, response, OrganizationOut)
 
 
 @router.get("/{organization_id}", response={200: OrganizationOut, **WITH_404})
@@ -63,4 +63,4 @@ def list_members(
     request: AuthedRequest, response: HttpResponse, page: PageQuery, organization_id: int = OrgId
 ):
     organization = selectors.organization_for(request.auth, organization_id)
-    return paginate(selectors.members_of(organization), page, response)
+    return paginate_json(selectors.members_of(organization), page, response, UserOut)

@@ -92,7 +92,19 @@ def organization_ids_with_perm(user: Any, perm: str) -> list[int]:
 
 
 def perms_on(user: Any, organization: Organization) -> frozenset[str]:
-    """The permissions the user holds on one organization, in one query (none for a superuser)."""
+    """The permissions the user holds on one organization, in one query (none for a superuser).
+
+    No query when the organization was loaded for this user by
+    ``selectors.organization_for``, which reads them with the row.
+    """
     if user.is_superuser and user.is_active:
         return ALL_ORG_PERMS
+    known = getattr(organization, "_perms_of", None)
+    if known is not None and known[0] == user.pk:
+        return known[1]
     return frozenset(get_user_perms(user, organization))
+
+
+def remember_perms(organization: Organization, user: Any, codenames: frozenset[str]) -> None:
+    """Keep what a query just read about ``user``'s permissions on ``organization``, for perms_on()."""
+    organization._perms_of = (user.pk, codenames)  # type: ignore[attr-defined]

@@ -1,0 +1,26 @@
+"""Names for the few queries written out by hand on hot paths (token lookup, organization check).
+
+Those statements are built once per process from the models' own table
+and column names, quoted for the connection, and take every value as a
+query parameter; nothing from a request is ever formatted into them.
+"""
+
+from django.db import connection
+from django.db.models import Field, Model
+
+
+def table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column(model: type[Model], alias: str, name: str) -> str:
+    """``alias."column"`` of the field called ``name`` (a foreign key by its field name: its id column)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return f"{alias}.{connection.ops.quote_name(field.column)}"
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of the model, in field order, for SELECT (what Model.objects.raw() maps back)."""
+    return ", ".join(column(model, alias, field.name) for field in model._meta.concrete_fields)
