@@ -13,12 +13,17 @@ def table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def column(model: type[Model], alias: str, name: str) -> str:
-    """``alias."column"`` of the field called ``name`` (a foreign key by its field name: its id column)."""
+def column_name(model: type[Model], name: str) -> str:
+    """The quoted column of the field called ``name`` (a foreign key by its field name: its id column)."""
     field = model._meta.get_field(name)
     if not isinstance(field, Field) or not field.column:
         raise ValueError(f"{model.__name__}.{name} is not a column")
-    return f"{alias}.{connection.ops.quote_name(field.column)}"
+    return connection.ops.quote_name(field.column)
+
+
+def column(model: type[Model], alias: str, name: str) -> str:
+    """``alias."column"`` of the field called ``name``."""
+    return f"{alias}.{column_name(model, name)}"
 
 
 def columns(model: type[Model], alias: str) -> str:

@@ -9,10 +9,13 @@ the grants never drift (a property test holds this over random sequences).
 from typing import Any
 
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user, get_user_perms
 
 from portal.accounts.models import Role
+from portal.core import sql
 from portal.organizations.models import Organization, OrganizationUserObjectPermission
 
 ORG_PERM_VIEW = "view_organization"
@@ -39,41 +42,61 @@ def expected_perms(*, role: str, organization_id: int | None, manages_members: b
     return DELEGATE_PERMS if manages_members else MEMBER_PERMS
 
 
-def _permission_ids() -> dict[str, int]:
-    # Looked up on every sync (writes only): a cached id would go stale when
-    # the permission rows are re-created (a restore, a flushed test database).
-    rows = Permission.objects.filter(
-        content_type__app_label="organizations", codename__in=ALL_ORG_PERMS
-    ).values_list("codename", "pk")
-    return dict(rows)
+def _grant_sql(count: int) -> str:
+    """Insert the user's missing grants of ``count`` codenames on one organization, ids looked up in place.
+
+    The permission ids are not cached: they change when the permission
+    rows are re-created (a restore, a flushed test database). Placeholders:
+    user id, organization id, the codenames, then user id and organization
+    id again for the "not held yet" test.
+    """
+    grant = OrganizationUserObjectPermission
+    org = Organization._meta
+    p_id = sql.column(Permission, "p", "id")
+    return (
+        f"INSERT INTO {sql.table(grant)} ({sql.column_name(grant, 'user')}, "  # noqa: S608 (names from the models)
+        f"{sql.column_name(grant, 'permission')}, {sql.column_name(grant, 'content_object')}) "
+        f"SELECT %s, {p_id}, %s FROM {sql.table(Permission)} p INNER JOIN {sql.table(ContentType)} ct "
+        f"ON {sql.column(ContentType, 'ct', 'id')} = {sql.column(Permission, 'p', 'content_type')} "
+        f"WHERE {sql.column(ContentType, 'ct', 'app_label')} = '{org.app_label}' "
+        f"AND {sql.column(ContentType, 'ct', 'model')} = '{org.model_name}' "
+        f"AND {sql.column(Permission, 'p', 'codename')} IN ({', '.join(['%s'] * count)}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {sql.table(grant)} g WHERE {sql.column(grant, 'g', 'user')} = %s "
+        f"AND {sql.column(grant, 'g', 'content_object')} = %s AND {sql.column(grant, 'g', 'permission')} = {p_id})"
+    )
 
 
 def sync_grants(user: Any) -> None:
     """Make the user's guardian grants equal to what their role and membership give.
 
     Called inside the transaction of every change to role, organization or
-    delegation; grants on any other organization are removed.
+    delegation; grants on any other organization are removed. Two
+    statements at most: remove what is not wanted, add what is missing.
+    When the query that locked the user found no grant at all (the
+    ``holds_grants`` annotation, as member_add's does), there is nothing
+    to remove and the first is skipped.
     """
-    wanted = expected_perms(
-        role=user.role, organization_id=user.organization_id, manages_members=user.manages_members
+    wanted = sorted(
+        expected_perms(
+            role=user.role, organization_id=user.organization_id, manages_members=user.manages_members
+        )
     )
-    ids = _permission_ids()
-    wanted_ids = {ids[codename] for codename in wanted}
     held = OrganizationUserObjectPermission.objects.filter(user=user)
-    stale = held.exclude(content_object_id=user.organization_id, permission_id__in=wanted_ids)
-    stale.delete()
-    if wanted_ids:
-        have = set(
-            held.filter(content_object_id=user.organization_id).values_list("permission_id", flat=True)
-        )
-        OrganizationUserObjectPermission.objects.bulk_create(
-            [
-                OrganizationUserObjectPermission(
-                    user=user, permission_id=permission_id, content_object_id=user.organization_id
-                )
-                for permission_id in sorted(wanted_ids - have)
-            ]
-        )
+    if getattr(user, "holds_grants", None) is not False:
+        if wanted:
+            held = held.exclude(
+                content_object_id=user.organization_id,
+                permission__content_type__app_label=Organization._meta.app_label,
+                permission__codename__in=wanted,
+            )
+        held.delete()
+    if wanted:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _grant_sql(len(wanted)),
+                [user.pk, user.organization_id, *wanted, user.pk, user.organization_id],
+            )
+    user.holds_grants = bool(wanted)
 
 
 def organizations_with_perm(user: Any, perm: str) -> QuerySet[Organization]:

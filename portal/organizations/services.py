@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from portal.accounts.models import Role, User
 from portal.audit.models import Action
 from portal.audit.services import audit_record
 from portal.core.exceptions import Conflict, NotFound, PermissionDenied
-from portal.organizations.models import Organization
+from portal.organizations.models import Organization, OrganizationUserObjectPermission
 from portal.organizations.permissions import (
     ORG_PERM_CHANGE,
     ORG_PERM_MANAGE_MEMBERS,
@@ -140,7 +141,7 @@ def organization_update(
     *, actor: Any, organization_id: int, name: str = UNSET, description: str | None = UNSET
 ) -> Organization:
     """Superusers and the organization's admins change its name and description; only given fields change."""
-    organization = organization_for(actor, organization_id, ORG_PERM_CHANGE, lock=True)
+    organization = organization_for(actor, organization_id, ORG_PERM_CHANGE, lock=True, with_count=True)
     if name is not UNSET:
         name = clean_name(name)
     if description is not UNSET:
@@ -165,7 +166,6 @@ def organization_update(
             detail=f"Updated organization {organization.name}: {', '.join(sorted(changes))}",
             changes=changes,
         )
-    organization.member_count = organization.members.count()  # type: ignore[attr-defined]
     return organization
 
 
@@ -193,7 +193,10 @@ def organization_delete(*, actor: Any, organization_id: int) -> None:
 
 
 def _locked_user(user_id: int) -> User:
-    user = User.objects.select_for_update().filter(pk=user_id).first()
+    # Whether they hold any grant comes with the row: sync_grants() then
+    # knows when there is nothing to remove.
+    holds_grants = Exists(OrganizationUserObjectPermission.objects.filter(user=OuterRef("pk")))
+    user = User.objects.select_for_update().filter(pk=user_id).annotate(holds_grants=holds_grants).first()
     if user is None:
         raise NotFound(USER_NOT_FOUND)
     return user
