@@ -213,16 +213,14 @@ def _cookies(headers: http.client.HTTPMessage) -> dict[str, str]:
     return {line.split("=", 1)[0]: line for line in headers.get_all("Set-Cookie") or []}
 
 
-def _login(server: Server) -> tuple[int, http.client.HTTPMessage]:
+def _login(server: Server, password: str = PASSWORD) -> tuple[int, http.client.HTTPMessage]:
     origin = f"{'https' if server.https else 'http'}://127.0.0.1:{server.port}"  # type: ignore[attr-defined]
     status, headers, body = server.request("GET", "/login/", headers=_proxied(server))
     assert status == 200, body[:500]
     csrf_cookie = SimpleCookie(headers["Set-Cookie"])["csrftoken"].value
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     assert token is not None
-    form = urlencode(
-        {"username": "root", "password": PASSWORD, "csrfmiddlewaretoken": token.group(1).decode()}
-    )
+    form = urlencode({"username": "root", "password": password, "csrfmiddlewaretoken": token.group(1).decode()})
     status, headers, _ = server.request(
         "POST",
         "/login/",

@@ -5,12 +5,13 @@ import uuid
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.response import TemplateResponse
+from django.template import loader
 from django.urls import Resolver404, resolve
 
 from portal.core import context
 
 logger = logging.getLogger("portal.request")
+DATABASE_UNAVAILABLE = "The service is temporarily unavailable. Try again shortly."
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -93,20 +94,29 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, (OperationalError, InterfaceError)) or not _is_unavailable(exception):
+        if not is_database_unavailable(exception):
             return None
         logger.error("database unavailable: %s", exception)
-        if is_api_path(request.path_info):
-            response: HttpResponse = JsonResponse(
-                {"detail": "The service is temporarily unavailable. Try again shortly."}, status=503
-            )
-        else:
-            response = TemplateResponse(request, "503.html", status=503)
-        response["Retry-After"] = "5"
-        return response
+        return database_unavailable_response(request)
 
 
-def _is_unavailable(exception: Exception) -> bool:
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: JSON for the API and the health check, the portal's page otherwise."""
+    if is_api_path(request.path_info) or request.path_info == "/healthz":
+        response: HttpResponse = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+    else:
+        # Rendered here and without the request's context processors: they may need the
+        # database too (the signed-in user), and Django does not render a response that
+        # process_exception returns for an error raised while rendering.
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+def is_database_unavailable(exception: BaseException | None) -> bool:
+    """Whether the error says the database cannot be reached (rather than refused a query)."""
+    if not isinstance(exception, (OperationalError, InterfaceError)):
+        return False
     text = str(exception).lower()
     markers = (
         "could not connect",

@@ -1,12 +1,14 @@
 """Project-wide views: health check, CSRF failure and error pages."""
 
+import sys
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
-from portal.core.middleware import is_api_path
+from portal.core.middleware import database_unavailable_response, is_api_path, is_database_unavailable
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -56,6 +58,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database that went away outside a view (a middleware, a template) is still a 503.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     if is_api_path(request.path_info):
         return JsonResponse({"detail": "Internal Server Error"}, status=500)
     # No context processors: whatever failed must not fail again here.
