@@ -193,12 +193,16 @@ def organization_delete(*, actor: Any, organization_id: int) -> None:
 
 
 def _locked_user(user_id: int) -> User:
-    # Whether they hold any grant comes with the row: sync_grants() then
-    # knows when there is nothing to remove.
+    # Whether they hold any grant comes with the row, so that sync_grants()
+    # knows when there is nothing to remove. On PostgreSQL the row is the
+    # latest version once the lock is granted, but the grants were read
+    # before a concurrent change committed: "none" is trusted only for a
+    # user in no organization (grants change only with this row, locked).
     holds_grants = Exists(OrganizationUserObjectPermission.objects.filter(user=OuterRef("pk")))
     user = User.objects.select_for_update().filter(pk=user_id).annotate(holds_grants=holds_grants).first()
     if user is None:
         raise NotFound(USER_NOT_FOUND)
+    user.holds_grants = user.holds_grants or user.organization_id is not None  # type: ignore[attr-defined]
     return user
 
 
