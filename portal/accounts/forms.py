@@ -133,8 +133,9 @@ class TokenCreateForm(forms.Form):
 # --- users -----------------------------------------------------------------------
 
 
-def organization_choices(organizations: Any) -> list[tuple[str, str]]:
-    return [("", NO_ORGANIZATION), *((str(org.pk), org.name) for org in organizations)]
+def organization_choices(organizations: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """Choices for an organization select from (id, name) pairs."""
+    return [("", NO_ORGANIZATION), *((str(pk), name) for pk, name in organizations)]
 
 
 class UserFilterForm(forms.Form):
@@ -150,11 +151,11 @@ class UserFilterForm(forms.Form):
     role = forms.ChoiceField(label="Role", required=False, choices=[("", "Any role"), *Role.choices])
     unassigned = forms.BooleanField(label="Only users without an organization", required=False)
 
-    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organizations: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].choices = [  # type: ignore[attr-defined]
             ("", "Any organization"),
-            *((str(org.pk), org.name) for org in organizations),
+            *((str(pk), name) for pk, name in organizations),
         ]
 
 
@@ -190,7 +191,11 @@ class UserFormBase(forms.Form):
     can_delete_ca = forms.BooleanField(label=FLAG_LABELS["can_delete_ca"], required=False)
 
     def __init__(
-        self, *args: Any, organizations: Any, editable: frozenset[str] | set[str], **kwargs: Any
+        self,
+        *args: Any,
+        organizations: list[tuple[int, str]],
+        editable: frozenset[str] | set[str],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.editable = frozenset(editable)

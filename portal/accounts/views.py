@@ -326,6 +326,11 @@ def token_revoke(request: PortalRequest, token_id: int) -> HttpResponse:
 # --- users ------------------------------------------------------------------------------
 
 
+def _organization_names(viewer: Any) -> list[tuple[int, str]]:
+    """(id, name) of the organizations the viewer may see, for the selects (no member counts)."""
+    return list(organizations_visible_to(viewer).values_list("pk", "name"))
+
+
 def _user_or_404(viewer: Any, user_id: int) -> User:
     if user_id > MAX_ID:
         raise Http404(selectors.USER_NOT_FOUND)
@@ -339,7 +344,7 @@ def _user_or_404(viewer: Any, user_id: int) -> User:
 @require_GET
 def users(request: PortalRequest) -> HttpResponse:
     viewer = request.user
-    organizations = list(organizations_visible_to(viewer))
+    organizations = _organization_names(viewer)
     form = UserFilterForm(request.GET or None, organizations=organizations)
     filters: dict[str, Any] = {}
     if form.is_bound:
@@ -374,7 +379,7 @@ def users(request: PortalRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_create(request: PortalRequest) -> HttpResponse:
     viewer = request.user
-    organizations = list(organizations_visible_to(viewer))
+    organizations = _organization_names(viewer)
     # Shown enabled: everything for a superuser; an admin creates users with
     # the user role (the service refuses anything else, whatever is posted).
     editable = set(USER_FIELDS) if viewer.is_superuser else set(USER_FIELDS) - {"role"}
@@ -398,7 +403,9 @@ def user_create(request: PortalRequest) -> HttpResponse:
     return render(request, "accounts/user_create.html", context, partial="form")
 
 
-def _editor_context(viewer: Any, target: User, organizations: list, **overrides: Any) -> dict[str, Any]:
+def _editor_context(
+    viewer: Any, target: User, organizations: list[tuple[int, str]], **overrides: Any
+) -> dict[str, Any]:
     editable = services.user_editable_fields(actor=viewer, target=target)
     context: dict[str, Any] = {
         "nav_section": "users",
@@ -422,7 +429,7 @@ def _editor_context(viewer: Any, target: User, organizations: list, **overrides:
 def user_edit(request: PortalRequest, user_id: int) -> HttpResponse:
     viewer = request.user
     target = _user_or_404(viewer, user_id)
-    organizations = list(organizations_visible_to(viewer))
+    organizations = _organization_names(viewer)
     context = _editor_context(viewer, target, organizations)
     if request.method == "POST":
         form = UserEditForm(
@@ -468,7 +475,7 @@ def user_password(request: PortalRequest, user_id: int) -> HttpResponse:
             if not request.htmx:
                 return redirect("accounts:user_edit", target.pk)
             form = PasswordResetForm()
-    organizations = list(organizations_visible_to(viewer))
+    organizations = _organization_names(viewer)
     context = _editor_context(viewer, target, organizations, password_form=form)
     return render(request, "accounts/user_edit.html", context, partial="password")
 

@@ -1,5 +1,6 @@
 """The audit log's filter form: the same fields for the page, its htmx updates and the CSV export."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -9,29 +10,51 @@ from django.utils import timezone
 from portal.audit.models import Action
 
 DATES_REVERSED = "The start date must not be after the end date."
+NO_SUCH_USER = "No user you can see has this username."
 
 
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any action"), *Action.choices])
-    user = forms.TypedChoiceField(label="User", required=False, coerce=int, empty_value=None)
+    # A username, not a select: there may be tens of thousands of users.
+    user = forms.CharField(
+        label="User",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Username", "autocomplete": "off", "autocapitalize": "none"}
+        ),
+    )
     organization = forms.TypedChoiceField(label="Organization", required=False, coerce=int, empty_value=None)
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, users: Any, organizations: Any | None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        find_user: Callable[[str], int | None],
+        organizations: list[tuple[int, str]] | None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = [  # type: ignore[attr-defined]
-            ("", "Anyone"),
-            *((str(user.pk), user.username) for user in users),
-        ]
+        self.find_user = find_user
         if organizations is None:
             # Only a superuser chooses the organization; an admin reads their own.
             del self.fields["organization"]
         else:
             self.fields["organization"].choices = [  # type: ignore[attr-defined]
                 ("", "Any organization"),
-                *((str(org.pk), org.name) for org in organizations),
+                *((str(pk), name) for pk, name in organizations),
             ]
+
+    def clean_user(self) -> int | None:
+        """The id of the user with this username, among those the viewer may see."""
+        username = self.cleaned_data["user"].strip()
+        if not username:
+            return None
+        user_id = self.find_user(username)
+        if user_id is None:
+            raise forms.ValidationError(NO_SUCH_USER)
+        return user_id
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -55,17 +55,19 @@ def _filtered(request: PortalRequest) -> tuple[AuditFilterForm, Any, dict[int, s
     try:
         # Who may read the log at all, before any other work: the 403 page for users.
         audit_scope_for(viewer)
-        organizations = list(organizations_visible_to(viewer))
+        organizations = list(organizations_visible_to(viewer).values_list("pk", "name"))
         form = AuditFilterForm(
             request.GET or None,
-            users=users_visible_to(viewer),
+            find_user=lambda username: (
+                users_visible_to(viewer).filter(username=username).values_list("pk", flat=True).first()
+            ),
             organizations=organizations if viewer.is_superuser else None,
         )
         entries = audit_visible_to(viewer, **form.selector_filters())
     except ServiceError as exc:
         service_error(request, exc)  # raises the portal's 403 (or 404) page
         raise
-    return form, entries, {org.pk: org.name for org in organizations}
+    return form, entries, dict(organizations)
 
 
 @portal_login_required

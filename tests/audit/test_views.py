@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from portal.audit import views
-from portal.audit.forms import DATES_REVERSED
+from portal.audit.forms import DATES_REVERSED, NO_SUCH_USER
 from portal.audit.models import Action, AuditLog
 from portal.audit.selectors import AUDIT_FORBIDDEN
 from portal.audit.services import audit_record
@@ -103,8 +103,9 @@ def test_filter_by_action_user_and_organization(world):
     client = client_for(world["root"])
     response = client.get("/audit/", {"action": Action.ORG_ADD_USER})
     assert {entry.action for entry, _ in response.context["rows"]} == {Action.ORG_ADD_USER}
-    response = client.get("/audit/", {"user": world["admin_b"].pk})
+    response = client.get("/audit/", {"user": "admin_b"})
     assert {entry.user_id for entry, _ in response.context["rows"]} == {world["admin_b"].pk}
+    assert response.context["rows"]
     response = client.get("/audit/", {"organization": world["org_b"].pk, "action": Action.ORG_ADD_USER})
     assert len(response.context["rows"]) == 2
     assert {entry.organization_id for entry, _ in response.context["rows"]} == {world["org_b"].pk}
@@ -137,7 +138,8 @@ def test_date_range_includes_the_whole_last_day(world):
         ({"since": "not-a-date"}, "since"),
         ({"until": "2024-13-45"}, "until"),
         ({"since": "2024-02-01", "until": "2024-01-01"}, "until"),
-        ({"user": "abc"}, "user"),
+        ({"user": "nobody-by-that-name"}, "user"),
+        ({"user": "bad\x00name"}, "user"),
         ({"action": "drop_tables"}, "action"),
         ({"organization": "99999999999999999999999"}, "organization"),
         ({"until": "9999-12-31"}, None),
@@ -155,6 +157,15 @@ def test_bad_filters_are_reported_not_500(world, params, field):
         assert "Some filters were not applied" in response.content.decode()
     export = client_for(world["root"]).get("/audit/export.csv", params)
     assert export.status_code == 200
+
+
+def test_user_filter_only_finds_users_the_viewer_may_see(world):
+    client = client_for(world["admin_a"])
+    response = client.get("/audit/", {"user": "user_a"})
+    assert not response.context["form"].errors
+    assert {entry.user_id for entry, _ in response.context["rows"]} == {world["user_a"].pk}
+    response = client.get("/audit/", {"user": "admin_b"})
+    assert NO_SUCH_USER in response.context["form"].errors["user"]
 
 
 def test_reversed_dates_message(world):

@@ -155,3 +155,15 @@ def test_audit_page_fits_the_screen(page, world, log, width):
     login(page, "root", PASSWORD)
     page.goto("/audit/")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_user_filter_by_username(page, world, log):
+    login(page, "root", PASSWORD)
+    page.goto("/audit/")
+    page.evaluate("window.__marker = 1")
+    page.get_by_label("User").fill("admin_b")
+    page.get_by_label("User").press("Enter")
+    expect(page.locator("#audit-results tbody tr td[data-label=User]").first).to_have_text("admin_b")
+    expected = AuditLog.objects.filter(user_id=world["admin_b"].pk).count()
+    expect(page.locator("#audit-results .result-count")).to_have_text(f"{expected} entries.")
+    assert page.evaluate("window.__marker") == 1
