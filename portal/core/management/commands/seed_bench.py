@@ -25,6 +25,8 @@ from portal.organizations.permissions import ALL_ORG_PERMS, expected_perms
 
 BATCH = 2000
 PREFIX = "bench_"
+EXTRA_ADMINS = 2  # in the big and the small organization, besides bench_<big|small>_admin
+DELEGATES = 3
 
 
 class Command(BaseCommand):
@@ -111,10 +113,11 @@ class Command(BaseCommand):
         for org_id, count, label in ((big_id, big, "big"), (small_id, small, "small")):
             add(f"{PREFIX}{label}_admin", role=Role.ADMIN, org=org_id)
             add(f"{PREFIX}{label}_member", org=org_id)
+            # The same few more admins and delegated member managers in both,
+            # so that the two differ only in the number of plain members.
             for i in range(count - 2):
-                # A few more admins and delegated member managers, as in life.
-                role: str = Role.ADMIN if i % 50 == 0 else Role.USER
-                add(role=role, org=org_id, manages=role == Role.USER and i % 50 == 25)
+                role: str = Role.ADMIN if i < EXTRA_ADMINS else Role.USER
+                add(role=role, org=org_id, manages=EXTRA_ADMINS <= i < EXTRA_ADMINS + DELEGATES)
         left = n_users - len(users)
         unassigned = max(left - per_org * len(other_ids), 100)
         assigned = left - unassigned
