@@ -13,7 +13,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -41,7 +40,14 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import Role, User
 from portal.core.exceptions import NotFound, ServiceError, Throttled, Unauthenticated
-from portal.core.portal import PortalRequest, paginate, render, run_service, service_error
+from portal.core.portal import (
+    PortalRequest,
+    paginate,
+    portal_login_required,
+    render,
+    run_service,
+    service_error,
+)
 from portal.organizations.selectors import organizations_visible_to
 
 MAX_ID = 2**63 - 1  # beyond this an id cannot exist (and would overflow the database's integer)
@@ -71,21 +77,6 @@ def wait_text(seconds: int) -> str:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = math.ceil(seconds / 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
-def portal_login_required[V: Callable[..., HttpResponseBase]](view: V) -> V:
-    """Like ``login_required``; an htmx request whose session ended loads the login page whole."""
-
-    @wraps(view)
-    def wrapper(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            response = redirect_to_login(request.get_full_path())
-            if request.htmx:
-                return HttpResponseClientRedirect(response["Location"])
-            return response
-        return view(request, *args, **kwargs)
-
-    return cast(V, wrapper)
 
 
 def staff_required[V: Callable[..., HttpResponseBase]](view: V) -> V:

@@ -10,12 +10,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.accounts.selectors import users_visible_to
-from portal.accounts.views import portal_login_required
 from portal.audit.forms import AuditFilterForm
 from portal.audit.models import AuditLog
 from portal.audit.selectors import audit_scope_for, audit_visible_to
 from portal.core.exceptions import ServiceError
-from portal.core.portal import PortalRequest, paginate, render, service_error
+from portal.core.portal import PortalRequest, paginate, portal_login_required, render, service_error
 from portal.organizations.selectors import organizations_visible_to
 
 CSV_COLUMNS = (

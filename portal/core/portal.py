@@ -6,16 +6,20 @@ permissions (the service already did) but only how to say it.
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from functools import wraps
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from portal.core.exceptions import NotFound, PermissionDenied, ServiceError
@@ -100,3 +104,18 @@ def run_service(
 
 def redirect_back(request: HttpRequest, fallback: str, *args: Any) -> HttpResponse:
     return redirect(fallback, *args)
+
+
+def portal_login_required[V: Callable[..., HttpResponseBase]](view: V) -> V:
+    """Like ``login_required``; an htmx request whose session ended loads the login page whole."""
+
+    @wraps(view)
+    def wrapper(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            response = redirect_to_login(request.get_full_path())
+            if request.htmx:
+                return HttpResponseClientRedirect(response["Location"])
+            return response
+        return view(request, *args, **kwargs)
+
+    return cast(V, wrapper)

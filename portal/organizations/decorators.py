@@ -4,32 +4,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django_htmx.http import HttpResponseClientRedirect
 
 from portal.core.exceptions import ServiceError
-from portal.core.portal import service_error
+from portal.core.portal import portal_login_required, service_error
 from portal.organizations.forms import MAX_ID
 from portal.organizations.permissions import ORG_PERM_VIEW
 from portal.organizations.selectors import organization_for
 
 View = Callable[..., HttpResponse]
-
-
-def portal_login_required(view: View) -> View:
-    """Like ``login_required``; an htmx request is sent to the login page as a whole, not swapped into a part."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            response = redirect_to_login(request.get_full_path())
-            if getattr(request, "htmx", False):
-                return HttpResponseClientRedirect(response["Location"])
-            return response
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def org_permission_required(perm: str = ORG_PERM_VIEW, *, with_count: bool = False) -> Callable[[View], View]:

@@ -20,18 +20,4 @@
     var cancel = form.querySelector("a[hx-get]");
     if (cancel) { event.preventDefault(); cancel.click(); }
   });
-  // An htmx request refused as a whole (403/404/500) swaps nothing: say so instead of doing nothing.
-  document.addEventListener("htmx:responseError", function (event) {
-    var box = document.getElementById("messages");
-    if (!box) return;
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    var text = status === 403 ? "You are no longer allowed to do this. Reload the page to see what you can do."
-      : status === 404 ? "This no longer exists. Reload the page to see the current state."
-      : "Something went wrong. Try again, or reload the page.";
-    var message = document.createElement("p");
-    message.className = "message message-error";
-    message.setAttribute("role", "alert");
-    message.textContent = text;
-    box.replaceChildren(message);
-  });
 })();
