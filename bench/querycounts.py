@@ -9,11 +9,14 @@ request, so that per-process caches (content types, permission ids) are
 filled as in a running worker. Nothing is added to the production code
 path. Usage (environment as for the server, plus ALLOWED_HOSTS=testserver):
 
-    python bench/querycounts.py INFO_JSON OUT_JSON
+    python bench/querycounts.py INFO_JSON OUT_JSON [main|twin]
+
+(the cases of that server; run it once per database).
 """
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -28,14 +31,14 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.cases import build  # noqa: E402
+from bench.cases import Case, build  # noqa: E402
 from portal.accounts.models import User  # noqa: E402
 
 # Not queries: the transaction's own bookkeeping (Django's CaptureQueriesContext lists them too).
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
-def main(info_path: str, out_path: str) -> None:
+def main(info_path: str, out_path: str, server: str) -> None:
     info = json.loads(Path(info_path).read_text())
     password = os.environ["BENCH_PASSWORD"]
     accounts = info["accounts"]
@@ -64,43 +67,52 @@ def main(info_path: str, out_path: str) -> None:
             response = call(path, **kwargs)
         return response.status_code, [q["sql"] for q in ctx.captured_queries]
 
-    for case in build(info):
-        if case.server != "main":
-            continue
+    def measure(case: Case, path: str, actor: str | None, add_remove_user: int) -> dict:
         client = Client(raise_request_exception=False)
         headers: dict = {}
-        if case.kind == "api" and case.actor:
-            headers["Authorization"] = f"Bearer {token(case.actor)}"
-        elif case.kind == "portal" and case.actor:
-            client.force_login(User.objects.get(pk=accounts[case.actor]["id"]))
+        if case.kind == "api" and actor:
+            headers["Authorization"] = f"Bearer {token(actor)}"
+        elif case.kind == "portal" and actor:
+            client.force_login(User.objects.get(pk=accounts[actor]["id"]))
         if case.script == "add_remove":
-            user_id = spare[0] if case.org == "small" else spare[1]
-            path = case.path.replace("{user_id}", str(user_id))
+            path = path.replace("{user_id}", str(add_remove_user))
             steps = [("POST", path), ("DELETE", path)] * 2
         else:
-            steps = [(case.method, case.path)] * 2
+            steps = [(case.method, path)] * 2
         measured = []
-        for method, path in steps:
-            status, queries = run(client, method, path, case.body, headers)
+        for method, step_path in steps:
+            status, queries = run(client, method, step_path, case.body, headers)
             measured.append((method, status, queries))
         # The first round warmed the process; report the second.
         last = measured[len(measured) // 2 :]
         statuses = [status for _, status, _ in last]
         if case.kind == "portal" and statuses[0] == 404:
-            results[case.name] = {"status": "missing", "queries": None}
-            continue
+            return {"status": "missing", "queries": None}
         statements = {method: len(queries) for method, _, queries in last}
         counts = {
             method: sum(1 for q in queries if not q.upper().startswith(TRANSACTION_CONTROL))
             for method, _, queries in last
         }
-        results[case.name] = {
+        return {
             "status": "ok" if all(200 <= s < 300 for s in statuses) else f"HTTP {statuses}",
             "queries": max(counts.values()),
             "by_method": counts,
             "statements_with_transaction_control": max(statements.values()),
             "sql": {method: queries for method, _, queries in last},
         }
+
+    cases = build(info)
+    by_name = {case.name: case for case in cases}
+    big = re.compile(rf"/organizations/{info['big_org_id']}(?=[/?]|$)")
+    for case in cases:
+        if case.server != server:
+            continue
+        results[case.name] = measure(case, case.path, case.actor, spare[0] if case.org != "big" else spare[1])
+        twin = by_name.get(case.twin)
+        if twin is not None and twin.server == server:
+            # The very same request (path, query string) against the small organization.
+            same = big.sub(f"/organizations/{info['small_org_id']}", case.path)
+            results[case.name]["same_request_on_small"] = measure(case, same, twin.actor, spare[0])["queries"]
     Path(out_path).write_text(json.dumps(results, indent=2))
     width = max(len(name) for name in results)
     for name, result in results.items():
@@ -110,4 +122,4 @@ def main(info_path: str, out_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "main")

@@ -55,7 +55,9 @@ seed "$BENCH_TWIN_DB" "$OUT/seed-twin.json" --organizations 100 --users 2000 --b
 
 echo "== SQL queries per request (Django test Client + CaptureQueriesContext, same database)"
 SQLITE_PATH=$BENCH_MAIN_DB ALLOWED_HOSTS=127.0.0.1,testserver LOG_LEVEL=CRITICAL \
-  "$PY" bench/querycounts.py "$OUT/seed.json" "$OUT/queries.json"
+  "$PY" bench/querycounts.py "$OUT/seed.json" "$OUT/queries.json" main
+SQLITE_PATH=$BENCH_TWIN_DB ALLOWED_HOSTS=127.0.0.1,testserver LOG_LEVEL=CRITICAL \
+  "$PY" bench/querycounts.py "$OUT/seed-twin.json" "$OUT/queries-twin.json" twin
 
 # gunicorn reads ./gunicorn.conf.py by itself when there is one (production's
 # settings); the benchmark fixes only the worker count and the address.
@@ -93,6 +95,6 @@ status=0
 BENCH_SERVER_DESC="$desc" "$PY" bench/bench.py \
   --main-url "http://127.0.0.1:$PORT" --twin-url "http://127.0.0.1:$TWIN_PORT" \
   --info "$OUT/seed.json" --twin-info "$OUT/seed-twin.json" \
-  --queries "$OUT/queries.json" --out "$OUT/latest.json" || status=$?
+  --queries "$OUT/queries.json" "$OUT/queries-twin.json" --out "$OUT/latest.json" || status=$?
 echo "Whole benchmark: $(( $(date +%s) - started )) s"
 exit $status
