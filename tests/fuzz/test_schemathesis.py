@@ -33,7 +33,6 @@ from schemathesis.openapi.checks import JsonSchemaError
 
 from portal.accounts.models import Role, User
 from portal.accounts.services import _issue_pair
-from portal.organizations import permissions
 from tests.conftest import make_org, make_user
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "100"))
@@ -83,12 +82,6 @@ def flatmap_body(context, body):
         for name, value in body.items()
     }
     return st.one_of(st.just(body), st.fixed_dictionaries(fixed))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_permission_ids():
-    # A transactional test flushes the Permission rows; they come back with new ids.
-    permissions._PERMISSION_IDS = None
 
 
 @pytest.fixture
