@@ -1,6 +1,5 @@
 """skip/limit on lists, with X-Total-Count always sent."""
 
-from collections.abc import Callable
 from typing import Annotated
 
 from django.db.models import QuerySet
@@ -21,28 +20,26 @@ class Page(Schema):
 PageQuery = Query[Page]
 
 
+def _slice(queryset: QuerySet, page: Page, limit: int | None) -> QuerySet:
+    if page.skip == 0 and limit is None:
+        return queryset
+    return queryset[page.skip : page.skip + limit if limit is not None else None]
+
+
+def _total(queryset: QuerySet, page: Page, limit: int | None, fetched: int) -> int:
+    # The count is only a second query when the page may not hold every row.
+    if page.skip == 0 and (limit is None or fetched < limit):
+        return fetched
+    return queryset.order_by().count()
+
+
 def paginate(
-    queryset: QuerySet,
-    page: Page,
-    response: HttpResponse,
-    *,
-    default_limit: int | None = None,
-    fetch: Callable[[QuerySet], list] = list,
+    queryset: QuerySet, page: Page, response: HttpResponse, *, default_limit: int | None = None
 ) -> list:
     """One page of rows in the database, and the total in X-Total-Count."""
     limit = page.limit if page.limit is not None else default_limit
-    if page.skip == 0 and limit is None:
-        rows = fetch(queryset)
-        total = len(rows)
-    else:
-        end = page.skip + limit if limit is not None else None
-        rows = fetch(queryset[page.skip : end])
-        # The count is only a second query when the page may not hold every row.
-        if page.skip == 0 and limit is not None and len(rows) < limit:
-            total = len(rows)
-        else:
-            total = queryset.order_by().count()
-    response["X-Total-Count"] = str(total)
+    rows = list(_slice(queryset, page, limit))
+    response["X-Total-Count"] = str(_total(queryset, page, limit, len(rows)))
     return rows
 
 
@@ -60,8 +57,8 @@ def paginate_json(
     (see portal.api.rendering). Declare ``list[schema]`` as the operation's
     response so that the OpenAPI document describes what this writes.
     """
-    rows = paginate(
-        queryset, page, response, default_limit=default_limit, fetch=lambda qs: rendering.rows(qs, schema)
-    )
-    response.content = rendering.dumps(rows)
+    limit = page.limit if page.limit is not None else default_limit
+    body, fetched = rendering.json_array(_slice(queryset, page, limit), schema)
+    response["X-Total-Count"] = str(_total(queryset, page, limit, fetched))
+    response.content = body
     return response
