@@ -69,3 +69,23 @@ def login(page, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+@pytest.fixture
+def csp_errors(page):
+    """Content-Security-Policy violations the page reports; a test ends by asserting there were none."""
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return errors
+
+
+def set_marker(page) -> None:
+    """Mark the window; a full page load wipes the mark, an htmx swap keeps it."""
+    page.evaluate("window.__marker = 1")
+
+
+def assert_no_full_page_load(page) -> None:
+    assert page.evaluate("window.__marker") == 1, "the page was reloaded instead of swapping a part"

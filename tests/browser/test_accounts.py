@@ -14,29 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.accounts.models import Token, User
-from tests.browser.conftest import login
+from tests.browser.conftest import assert_no_full_page_load, login, set_marker
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def csp_errors(page):
-    """Content-Security-Policy violations the page reports; a test ends by asserting there were none."""
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    return errors
-
-
-def set_marker(page) -> None:
-    page.evaluate("window.__marker = 1")
-
-
-def assert_no_full_page_load(page) -> None:
-    assert page.evaluate("window.__marker") == 1, "the page was reloaded instead of swapping a part"
 
 
 def field(page, label: str):

@@ -18,16 +18,6 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def csp_errors(page):
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    return errors
-
-
 def backdate(entry: AuditLog, when: datetime) -> None:
     # The model refuses updates; a test may go around it to place entries in time.
     with connection.cursor() as cursor:

@@ -13,29 +13,10 @@ from playwright.sync_api import expect
 from portal.accounts.models import Role, User
 from portal.organizations.models import Organization
 from portal.organizations.services import HAS_MEMBERS
-from tests.browser.conftest import login
+from tests.browser.conftest import assert_no_full_page_load, login, set_marker
 from tests.conftest import PASSWORD, make_org, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def csp_errors(page):
-    """Every Content-Security-Policy violation the page reports; a test ends by asserting there were none."""
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    return errors
-
-
-def set_marker(page) -> None:
-    page.evaluate("window.__marker = 1")
-
-
-def assert_no_full_page_load(page) -> None:
-    assert page.evaluate("window.__marker") == 1, "the page was reloaded instead of swapping a part"
 
 
 def members_table(page):
