@@ -1,5 +1,6 @@
 """What the operator commands share: the acting superuser and resolving an organization argument."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -55,3 +56,26 @@ class OperatorCommand(BaseCommand):
             return call()
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
+
+
+class MembershipCommand(OperatorCommand):
+    """``<organization> <username>``: one membership service, one sentence when done."""
+
+    # member_add or member_remove, and what to say after it, with {user} and {organization}.
+    service: Callable[..., Any]
+    message: str
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("organization", help="Organization id or name")
+        parser.add_argument("username")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = self.actor(options)
+        organization = self.organization(options["organization"])
+        user = self.user(options["username"])
+        service = type(self).service
+        self.run(lambda: service(actor=actor, organization_id=organization.pk, user_id=user.pk))
+        self.stdout.write(
+            self.style.SUCCESS(self.message.format(user=user.username, organization=organization.name))
+        )
