@@ -29,3 +29,12 @@ def column(model: type[Model], alias: str, name: str) -> str:
 def columns(model: type[Model], alias: str) -> str:
     """Every concrete column of the model, in field order, for SELECT (what Model.objects.raw() maps back)."""
     return ", ".join(column(model, alias, field.name) for field in model._meta.concrete_fields)
+
+
+def is_bigint(value: int) -> bool:
+    """Whether an id fits a 64-bit integer column; one that does not matches no row.
+
+    The ORM answers such a lookup as empty without asking the database
+    (which would refuse the value); these statements must do the same.
+    """
+    return -(2**63) <= value < 2**63

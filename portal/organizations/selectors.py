@@ -111,7 +111,11 @@ def organization_for(
     if shape not in _ORGANIZATION_SQL:
         _ORGANIZATION_SQL[shape] = _organization_sql(check_perm=check_perm, with_count=with_count, lock=lock)
     params: list[Any] = [viewer.pk, organization_id, viewer.pk, perm] if check_perm else [organization_id]
-    organization = next(iter(Organization.objects.raw(_ORGANIZATION_SQL[shape], params)), None)
+    organization = (
+        next(iter(Organization.objects.raw(_ORGANIZATION_SQL[shape], params)), None)
+        if sql.is_bigint(organization_id)
+        else None
+    )
     if organization is None:
         if viewer.is_superuser and viewer.is_active:
             raise NotFound(ORGANIZATION_NOT_FOUND)

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, transaction
 
 from portal.accounts.models import Role, User
 from portal.audit.models import Action
 from portal.audit.services import audit_record
+from portal.core import sql
 from portal.core.exceptions import Conflict, NotFound, PermissionDenied
 from portal.organizations.models import Organization, OrganizationUserObjectPermission
 from portal.organizations.permissions import (
@@ -192,17 +192,40 @@ def organization_delete(*, actor: Any, organization_id: int) -> None:
     )
 
 
+def _locked_user_sql() -> str:
+    grant = OrganizationUserObjectPermission
+    statement = (
+        f"SELECT {sql.columns(User, 'u')}, EXISTS (SELECT 1 FROM {sql.table(grant)} g"  # noqa: S608 (names from the models)
+        f" WHERE {sql.column(grant, 'g', 'user')} = {sql.column(User, 'u', 'id')}) AS holds_grants"
+        f" FROM {sql.table(User)} u WHERE {sql.column(User, 'u', 'id')} = %s"
+    )
+    if connection.features.has_select_for_update:
+        statement += " FOR UPDATE OF u" if connection.features.has_select_for_update_of else " FOR UPDATE"
+    return statement
+
+
+_LOCKED_USER_SQL: dict[str, str] = {}
+
+
 def _locked_user(user_id: int) -> User:
-    # Whether they hold any grant comes with the row, so that sync_grants()
-    # knows when there is nothing to remove. On PostgreSQL the row is the
-    # latest version once the lock is granted, but the grants were read
-    # before a concurrent change committed: "none" is trusted only for a
-    # user in no organization (grants change only with this row, locked).
-    holds_grants = Exists(OrganizationUserObjectPermission.objects.filter(user=OuterRef("pk")))
-    user = User.objects.select_for_update().filter(pk=user_id).annotate(holds_grants=holds_grants).first()
+    """The user, row-locked, and whether they hold any grant (written out once: every add and remove runs it).
+
+    The grants come with the row so that sync_grants() knows when there is
+    nothing to remove. On PostgreSQL the row is the latest version once the
+    lock is granted, but the grants were read before a concurrent change
+    committed: "none" is trusted only for a user in no organization
+    (grants change only together with this row, which is locked).
+    """
+    if connection.vendor not in _LOCKED_USER_SQL:
+        _LOCKED_USER_SQL[connection.vendor] = _locked_user_sql()
+    user = (
+        next(iter(User.objects.raw(_LOCKED_USER_SQL[connection.vendor], [user_id])), None)
+        if sql.is_bigint(user_id)
+        else None
+    )
     if user is None:
         raise NotFound(USER_NOT_FOUND)
-    user.holds_grants = user.holds_grants or user.organization_id is not None  # type: ignore[attr-defined]
+    user.holds_grants = bool(user.holds_grants) or user.organization_id is not None  # type: ignore[attr-defined]
     return user
 
 

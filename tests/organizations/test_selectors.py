@@ -69,3 +69,10 @@ def test_permissions_read_with_the_row_match_guardian(everyone, lock, with_count
         # Read for this viewer only: another viewer gets their own answer from guardian.
         other = everyone["user_a"] if name != "user_a" else everyone["admin_a"]
         assert perms_on(other, organization) == frozenset(get_user_perms(other, organization))
+
+
+def test_ids_beyond_64_bits_match_nothing(world):
+    with pytest.raises(NotFound):
+        organization_for(world["root"], 2**70)
+    with pytest.raises(PermissionDenied):
+        organization_for(world["admin_a"], 2**70)
