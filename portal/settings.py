@@ -151,7 +151,7 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_USER_OBJ_PERMS_MODEL = "organizations.OrganizationUserObjectPermission"
 GUARDIAN_GROUP_OBJ_PERMS_MODEL = "organizations.OrganizationGroupObjectPermission"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "portal.accounts.hashers.OrgportalArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -112,7 +112,7 @@ def test_production_hashes_passwords_with_argon2(tmp_path):
         [sys.executable, "-c", code], cwd=ROOT, env=production_env(tmp_path), capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("argon2$argon2id$")
+    assert result.stdout.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 # --- a real gunicorn ------------------------------------------------------------
@@ -220,7 +220,9 @@ def _login(server: Server, password: str = PASSWORD) -> tuple[int, http.client.H
     csrf_cookie = SimpleCookie(headers["Set-Cookie"])["csrftoken"].value
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     assert token is not None
-    form = urlencode({"username": "root", "password": password, "csrfmiddlewaretoken": token.group(1).decode()})
+    form = urlencode(
+        {"username": "root", "password": password, "csrfmiddlewaretoken": token.group(1).decode()}
+    )
     status, headers, _ = server.request(
         "POST",
         "/login/",

@@ -336,8 +336,9 @@ _DUMMY_HASH = make_password(secrets.token_urlsafe(16))
 def login_check(*, username: str, password: str) -> User:
     """The user with these credentials, or Unauthenticated; throttled per username and address.
 
-    A failure is recorded (and audited) in its own transaction, so that the
-    error that follows cannot roll it back.
+    A failure is recorded at once (it counts for the throttle even if its
+    audit entry then fails), and audited in its own transaction, so that
+    the error that follows cannot roll either back.
     """
     from portal.core import context
 
@@ -349,8 +350,10 @@ def login_check(*, username: str, password: str) -> User:
         check_password(password, user.password) if user is not None else check_password(password, _DUMMY_HASH)
     )
     if user is None or not valid or not user.is_active:
+        # The attempt counts for the throttle even if its audit entry cannot
+        # be written: guessing must never become free while the log fails.
+        LoginFailure.objects.create(username=username, ip_address=ip_address)
         with transaction.atomic():
-            LoginFailure.objects.create(username=username, ip_address=ip_address)
             audit_record(
                 actor=None,
                 username=username,
