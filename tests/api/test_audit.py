@@ -12,7 +12,14 @@ from tests.conftest import api_as
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("actor", "expected"),
-    [("root", 200), ("admin_a", 200), ("admin_b", 200), ("user_a", 403), ("admin_none", 403), ("user_none", 403)],
+    [
+        ("root", 200),
+        ("admin_a", 200),
+        ("admin_b", 200),
+        ("user_a", 403),
+        ("admin_none", 403),
+        ("user_none", 403),
+    ],
 )
 def test_audit_read_matrix(world, actor, expected):
     response = api_as(world[actor]).get("/api/v1/audit-logs/")
@@ -47,13 +54,19 @@ def test_filters_and_newest_first(world):
     entries = response.json()
     assert [e["changes"]["description"]["new"] for e in entries] == ["two", "one"]
     assert response["X-Total-Count"] == "2"
-    by_user = client.get("/api/v1/audit-logs/", {"user_id": world["root"].pk, "resource_type": "organization"}).json()
+    by_user = client.get(
+        "/api/v1/audit-logs/", {"user_id": world["root"].pk, "resource_type": "organization"}
+    ).json()
     assert by_user and all(e["user_id"] == world["root"].pk for e in by_user)
-    by_resource = client.get("/api/v1/audit-logs/", {"resource_type": "organization", "resource_id": str(world["org_b"].pk)})
+    by_resource = client.get(
+        "/api/v1/audit-logs/", {"resource_type": "organization", "resource_id": str(world["org_b"].pk)}
+    )
     assert all(e["resource_id"] == str(world["org_b"].pk) for e in by_resource.json())
     future = (timezone.now() + timedelta(days=1)).isoformat()
     assert client.get("/api/v1/audit-logs/", {"since": future}).json() == []
-    assert client.get("/api/v1/audit-logs/", {"until": future})["X-Total-Count"] == str(AuditLog.objects.count())
+    assert client.get("/api/v1/audit-logs/", {"until": future})["X-Total-Count"] == str(
+        AuditLog.objects.count()
+    )
 
 
 @pytest.mark.django_db
@@ -61,7 +74,9 @@ def test_default_limit_is_100(world):
     from portal.audit.services import audit_record
 
     for index in range(120):
-        audit_record(actor=world["root"], action="org_update", organization_id=world["org_a"].pk, detail=str(index))
+        audit_record(
+            actor=world["root"], action="org_update", organization_id=world["org_a"].pk, detail=str(index)
+        )
     response = api_as(world["root"]).get("/api/v1/audit-logs/")
     assert len(response.json()) == 100
     assert int(response["X-Total-Count"]) > 120
@@ -70,8 +85,15 @@ def test_default_limit_is_100(world):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "params",
-    [{"action": "org_explode"}, {"since": "yesterday"}, {"until": "2025-13-45"}, {"limit": 0}, {"limit": 1001},
-     {"user_id": "abc"}, {"organization_id": str(2**64)}],
+    [
+        {"action": "org_explode"},
+        {"since": "yesterday"},
+        {"until": "2025-13-45"},
+        {"limit": 0},
+        {"limit": 1001},
+        {"user_id": "abc"},
+        {"organization_id": str(2**64)},
+    ],
 )
 def test_bad_audit_filters_are_422(root, params):
     response = api_as(root).get("/api/v1/audit-logs/", params)

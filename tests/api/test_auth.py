@@ -47,7 +47,9 @@ def test_password_flow_json_accepted(alice):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("username", "password"), [("alice", "wrong-password"), ("nobody", PASSWORD), ("bob", PASSWORD)])
+@pytest.mark.parametrize(
+    ("username", "password"), [("alice", "wrong-password"), ("nobody", PASSWORD), ("bob", PASSWORD)]
+)
 def test_bad_credentials_unknown_and_inactive_look_the_same(alice, username, password):
     make_user("bob", is_active=False)
     response = form_login(username, password)
@@ -61,8 +63,12 @@ def test_bad_credentials_unknown_and_inactive_look_the_same(alice, username, pas
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("raw", "content_type"),
-    [("username=alice", "application/x-www-form-urlencoded"), ("", "application/x-www-form-urlencoded"),
-     ("{bad", "application/json"), ("[1]", "application/json")],
+    [
+        ("username=alice", "application/x-www-form-urlencoded"),
+        ("", "application/x-www-form-urlencoded"),
+        ("{bad", "application/json"),
+        ("[1]", "application/json"),
+    ],
 )
 def test_token_request_missing_fields_is_422(alice, raw, content_type):
     response = ApiClient().post("/api/v1/auth/token", raw=raw, content_type=content_type)
@@ -109,7 +115,9 @@ def test_refresh_rotates_and_second_use_fails(alice):
 @pytest.mark.django_db
 def test_access_token_is_not_a_refresh_token(alice):
     pair = form_login("alice", PASSWORD).json()
-    assert ApiClient().post("/api/v1/auth/refresh", {"refresh_token": pair["access_token"]}).status_code == 401
+    assert (
+        ApiClient().post("/api/v1/auth/refresh", {"refresh_token": pair["access_token"]}).status_code == 401
+    )
     assert ApiClient(pair["refresh_token"]).get("/api/v1/users/me").status_code == 401
 
 
@@ -119,7 +127,9 @@ def test_logout_revokes_access_and_refresh(alice):
     response = ApiClient(pair["access_token"]).post("/api/v1/auth/logout")
     assert response.status_code == 204
     assert ApiClient(pair["access_token"]).get("/api/v1/users/me").status_code == 401
-    assert ApiClient().post("/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert (
+        ApiClient().post("/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}).status_code == 401
+    )
 
 
 @pytest.mark.django_db
@@ -129,7 +139,9 @@ def test_expired_token_is_401(alice):
     response = ApiClient(pair["access_token"]).get("/api/v1/users/me")
     assert response.status_code == 401
     assert response.json() == {"detail": "Could not validate credentials"}
-    assert ApiClient().post("/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert (
+        ApiClient().post("/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}).status_code == 401
+    )
 
 
 @pytest.mark.django_db
@@ -150,9 +162,9 @@ def test_personal_token_works_until_revoked_and_records_last_use(alice):
     assert token.last_used_at is not None
     personal_token_revoke(actor=alice, token_id=token.pk)
     assert ApiClient(raw).get("/api/v1/users/me").status_code == 401
-    assert list(AuditLog.objects.filter(resource_type="token").values_list("action", flat=True).order_by("id")) == [
-        "token_create", "token_revoke"
-    ]
+    assert list(
+        AuditLog.objects.filter(resource_type="token").values_list("action", flat=True).order_by("id")
+    ) == ["token_create", "token_revoke"]
 
 
 @pytest.mark.django_db

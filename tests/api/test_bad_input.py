@@ -30,8 +30,12 @@ BODY_CASES = [
     pytest.param(json.dumps({"name": "a\u0000b"}), "application/json", 422, id="name-nul"),
     pytest.param(json.dumps({"name": "a\u001bb"}), "application/json", 422, id="name-escape"),
     pytest.param(json.dumps({"name": "a\nb"}), "application/json", 422, id="name-newline"),
-    pytest.param(json.dumps({"name": "ok", "description": "d" * 2001}), "application/json", 422, id="description-2001"),
-    pytest.param(json.dumps({"name": "ok", "description": "a\u0000"}), "application/json", 422, id="description-nul"),
+    pytest.param(
+        json.dumps({"name": "ok", "description": "d" * 2001}), "application/json", 422, id="description-2001"
+    ),
+    pytest.param(
+        json.dumps({"name": "ok", "description": "a\u0000"}), "application/json", 422, id="description-nul"
+    ),
     pytest.param(json.dumps({"name": "ok", "description": 5}), "application/json", 422, id="description-int"),
     pytest.param(json.dumps({"name": "ok", "extra": 1}), "application/json", 422, id="extra-field"),
     pytest.param(json.dumps({"name": "ok", "id": 5}), "application/json", 422, id="id-field"),
@@ -58,17 +62,23 @@ def test_bad_create_organization_bodies(world, raw, content_type, expected):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("raw", "content_type", "expected"), [c for c in BODY_CASES if c.id not in {"name-missing", "empty-body", "name-null", "text-plain-json"}])
+@pytest.mark.parametrize(
+    ("raw", "content_type", "expected"),
+    [c for c in BODY_CASES if c.id not in {"name-missing", "empty-body", "name-null", "text-plain-json"}],
+)
 def test_bad_update_organization_bodies(world, raw, content_type, expected):
     before = snapshot()
-    response = api_as(world["root"]).put(f"/api/v1/organizations/{world['org_a'].pk}", raw=raw, content_type=content_type)
+    response = api_as(world["root"]).put(
+        f"/api/v1/organizations/{world['org_a'].pk}", raw=raw, content_type=content_type
+    )
     assert response.status_code == expected, response.content
     assert snapshot() == before
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "org_id", ["abc", "1.5", "-1", "0", str(BIG), str(2**64), "99999999999999999999999999", "1e3", "%00", "１"]
+    "org_id",
+    ["abc", "1.5", "-1", "0", str(BIG), str(2**64), "99999999999999999999999999", "1e3", "%00", "１"],
 )
 @pytest.mark.parametrize(
     ("method", "template"),
@@ -106,10 +116,30 @@ def test_bad_ids_are_4xx(world, method, template, org_id):
         {"username": "ok", "email": "a@example.test", "password": "x" * 129},
         {"username": "ok", "email": "a@example.test", "password": "correct-horse\u0000battery"},
         {"username": "ok", "email": "a@example.test", "password": "correct-horse-battery", "role": "emperor"},
-        {"username": "ok", "email": "a@example.test", "password": "correct-horse-battery", "organization_id": -3},
-        {"username": "ok", "email": "a@example.test", "password": "correct-horse-battery", "organization_id": BIG},
-        {"username": "ok", "email": "a@example.test", "password": "correct-horse-battery", "is_superuser": True},
-        {"username": "ok", "email": "a@example.test", "password": "correct-horse-battery", "can_create_ca": "sometimes"},
+        {
+            "username": "ok",
+            "email": "a@example.test",
+            "password": "correct-horse-battery",
+            "organization_id": -3,
+        },
+        {
+            "username": "ok",
+            "email": "a@example.test",
+            "password": "correct-horse-battery",
+            "organization_id": BIG,
+        },
+        {
+            "username": "ok",
+            "email": "a@example.test",
+            "password": "correct-horse-battery",
+            "is_superuser": True,
+        },
+        {
+            "username": "ok",
+            "email": "a@example.test",
+            "password": "correct-horse-battery",
+            "can_create_ca": "sometimes",
+        },
         {"username": "ok", "email": "a@example.test"},
         {"username": "o\u0000k", "email": "a@example.test", "password": "correct-horse-battery"},
     ],
@@ -125,8 +155,16 @@ def test_bad_create_user_bodies(world, body):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "body",
-    [{"role": "god"}, {"is_active": "maybe"}, {"organization_id": "x"}, {"email": "nope"}, {"password": "short"},
-     {"unknown": 1}, {"is_superuser": True}, {"manages_members": True}],
+    [
+        {"role": "god"},
+        {"is_active": "maybe"},
+        {"organization_id": "x"},
+        {"email": "nope"},
+        {"password": "short"},
+        {"unknown": 1},
+        {"is_superuser": True},
+        {"manages_members": True},
+    ],
 )
 def test_bad_patch_user_bodies(world, body):
     before = snapshot()

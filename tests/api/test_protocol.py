@@ -10,8 +10,14 @@ from tests.conftest import ApiClient, api_as
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/organizations/", "/api/v1/organizations", "/api/v1/users/me", "/api/v1/users/me/", "/api/v1/audit-logs",
-     "/api/v1/audit-logs/"],
+    [
+        "/api/v1/organizations/",
+        "/api/v1/organizations",
+        "/api/v1/users/me",
+        "/api/v1/users/me/",
+        "/api/v1/audit-logs",
+        "/api/v1/audit-logs/",
+    ],
 )
 def test_paths_work_with_and_without_trailing_slash(world, path):
     response = api_as(world["root"]).get(path)
@@ -28,7 +34,9 @@ def test_item_paths_accept_trailing_slash_for_writes(world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/organizations/1/whatever", "/api/v2/organizations/", "/api/"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing", "/api/v1/organizations/1/whatever", "/api/v2/organizations/", "/api/"]
+)
 def test_unknown_api_paths_are_json_404(root, path):
     response = api_as(root).get(path)
     assert response.status_code == 404
@@ -49,15 +57,23 @@ def test_openapi_documents_every_endpoint():
     assert response.status_code == 200
     paths = response.json()["paths"]
     expected = {
-        ("/api/v1/organizations/", "post"), ("/api/v1/organizations/", "get"),
-        ("/api/v1/organizations/{organization_id}", "get"), ("/api/v1/organizations/{organization_id}", "put"),
+        ("/api/v1/organizations/", "post"),
+        ("/api/v1/organizations/", "get"),
+        ("/api/v1/organizations/{organization_id}", "get"),
+        ("/api/v1/organizations/{organization_id}", "put"),
         ("/api/v1/organizations/{organization_id}", "delete"),
         ("/api/v1/organizations/{organization_id}/users/{user_id}", "post"),
         ("/api/v1/organizations/{organization_id}/users/{user_id}", "delete"),
         ("/api/v1/organizations/{organization_id}/users", "get"),
-        ("/api/v1/auth/token", "post"), ("/api/v1/auth/refresh", "post"), ("/api/v1/auth/logout", "post"),
-        ("/api/v1/users/", "post"), ("/api/v1/users/", "get"), ("/api/v1/users/me", "get"),
-        ("/api/v1/users/{user_id}", "get"), ("/api/v1/users/{user_id}", "patch"), ("/api/v1/users/{user_id}", "delete"),
+        ("/api/v1/auth/token", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/users/", "post"),
+        ("/api/v1/users/", "get"),
+        ("/api/v1/users/me", "get"),
+        ("/api/v1/users/{user_id}", "get"),
+        ("/api/v1/users/{user_id}", "patch"),
+        ("/api/v1/users/{user_id}", "delete"),
         ("/api/v1/audit-logs/", "get"),
     }
     documented = {(path, method) for path, ops in paths.items() for method in ops}
@@ -83,7 +99,9 @@ def test_healthz_needs_no_auth_and_queries_once(django_assert_num_queries):
 
 @pytest.mark.django_db
 def test_request_id_is_returned_and_recorded(root):
-    response = api_as(root).post("/api/v1/organizations/", {"name": "Traced"}, headers={"X-Request-ID": "trace-123"})
+    response = api_as(root).post(
+        "/api/v1/organizations/", {"name": "Traced"}, headers={"X-Request-ID": "trace-123"}
+    )
     assert response["X-Request-ID"] == "trace-123"
     from portal.audit.models import AuditLog
 
