@@ -78,7 +78,18 @@ def test_bad_update_organization_bodies(world, raw, content_type, expected):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "org_id",
-    ["abc", "1.5", "-1", "0", str(BIG), str(2**64), "99999999999999999999999999", "1e3", "%00", "\uff11"],  # the last: a full-width digit one
+    [
+        "abc",
+        "1.5",
+        "-1",
+        "0",
+        str(BIG),
+        str(2**64),
+        "99999999999999999999999999",
+        "1e3",
+        "%00",
+        "\uff11",
+    ],  # the last: a full-width digit one
 )
 @pytest.mark.parametrize(
     ("method", "template"),
