@@ -3,10 +3,12 @@
 from django.http import HttpResponse
 from ninja import Path, Router, Status
 
+from portal.accounts.models import User
 from portal.api.auth import AuthedRequest, bearer
-from portal.api.pagination import PageQuery, paginate_json
+from portal.api.pagination import PageQuery, paginate_statement
 from portal.api.schemas import MAX_ID, Message, OrganizationIn, OrganizationOut, OrganizationUpdateIn, UserOut
 from portal.organizations import selectors, services
+from portal.organizations.models import Organization
 
 router = Router(tags=["organizations"], auth=bearer)
 OrgId = Path(..., ge=1, le=MAX_ID, description="Organization id")
@@ -25,7 +27,17 @@ def create_organization(request: AuthedRequest, payload: OrganizationIn):
 
 @router.get("/", response={200: list[OrganizationOut], 401: Message})
 def list_organizations(request: AuthedRequest, response: HttpResponse, page: PageQuery):
-    return paginate_json(selectors.organizations_visible_to(request.auth), page, response, OrganizationOut)
+    viewer = request.auth
+    return paginate_statement(
+        page,
+        response,
+        OrganizationOut,
+        Organization,
+        rows=lambda fields, offset, limit: selectors.organizations_page(
+            viewer, fields, offset=offset, limit=limit
+        ),
+        total=lambda: selectors.organizations_total(viewer),
+    )
 
 
 @router.get("/{organization_id}", response={200: OrganizationOut, **WITH_404})
@@ -63,4 +75,13 @@ def list_members(
     request: AuthedRequest, response: HttpResponse, page: PageQuery, organization_id: int = OrgId
 ):
     organization = selectors.organization_for(request.auth, organization_id)
-    return paginate_json(selectors.members_of(organization), page, response, UserOut)
+    return paginate_statement(
+        page,
+        response,
+        UserOut,
+        User,
+        rows=lambda fields, offset, limit: selectors.members_page(
+            organization, fields, offset=offset, limit=limit
+        ),
+        total=lambda: selectors.members_total(organization),
+    )

@@ -1,13 +1,15 @@
 """skip/limit on lists, with X-Total-Count always sent."""
 
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpResponse
 from ninja import Query, Schema
 from pydantic import Field
 
 from portal.api import rendering
+from portal.core.sql import Statement
 
 MAX_LIMIT = 1000
 
@@ -43,22 +45,31 @@ def paginate(
     return rows
 
 
-def paginate_json(
-    queryset: QuerySet,
+def paginate_statement(
     page: Page,
     response: HttpResponse,
     schema: type[Schema],
+    model: type[Model],
     *,
-    default_limit: int | None = None,
+    rows: Callable[[Sequence[str], int, int | None], Statement],
+    total: Callable[[], Statement],
 ) -> HttpResponse:
-    """paginate(), with the page written into the response as JSON of ``schema``'s fields.
+    """paginate(), for a selector that writes its page as one statement: ``rows(fields, offset, limit)``.
 
-    For long lists: no model instance and no pydantic validation per row
-    (see portal.api.rendering). Declare ``list[schema]`` as the operation's
-    response so that the OpenAPI document describes what this writes.
+    The page goes into the response as JSON of ``schema``'s fields, without
+    a model instance or a pydantic validation per row (portal.api.rendering);
+    declare ``list[schema]`` as the operation's response so that the OpenAPI
+    document describes it. The total comes with the page when the page may
+    not hold every row (on SQLite in the same statement).
     """
-    limit = page.limit if page.limit is not None else default_limit
-    body, fetched = rendering.json_array(_slice(queryset, page, limit), schema)
-    response["X-Total-Count"] = str(_total(queryset, page, limit, fetched))
+    fields = list(schema.model_fields)
+    may_be_partial = page.skip != 0 or page.limit is not None
+    body, fetched, counted = rendering.json_page(
+        rows(fields, page.skip, page.limit),
+        fields,
+        rendering.field_kinds(model, fields),
+        total() if may_be_partial else None,
+    )
+    response["X-Total-Count"] = str(fetched if counted is None else counted)
     response.content = body
     return response

@@ -3,7 +3,8 @@
 ninja validates a returned list row by row through the response schema
 (pydantic reading attributes of model instances) and then encodes it;
 for a page of 200 members that costs several times the query itself.
-List endpoints instead select exactly the schema's fields and:
+List endpoints instead run a selector's statement for exactly the
+schema's fields and:
 
 - on SQLite, have the database write the JSON array (its JSON functions,
   in C): one text value comes back instead of 2,600 Python objects;
@@ -20,12 +21,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import BooleanField, DateTimeField, F, QuerySet, TextField
-from django.db.models.functions import Cast
-from django.utils.dateparse import parse_datetime
-from ninja import Schema
+from django.db.models import BooleanField, DateTimeField, Model
+
+from portal.core.sql import Statement
 
 
 def iso_timestamp(value: datetime) -> str:
@@ -41,55 +41,22 @@ def iso_timestamp(value: datetime) -> str:
     return text
 
 
-def _iso_from_sqlite(text: str) -> str:
-    """iso_timestamp() of a timestamp as Django stores it in SQLite: "YYYY-MM-DD HH:MM:SS[.ffffff]", UTC.
-
-    Cutting the text is a tenth of the cost of parsing it into a datetime
-    and formatting that, and it is 400 timestamps for a page of members.
-    """
-    if len(text) in (19, 26) and text[10] == " ":
-        return f"{text[:10]}T{text[11:23]}Z"
-    parsed = parse_datetime(text)
-    return iso_timestamp(parsed) if parsed is not None else text
-
-
-def rows(queryset: QuerySet, schema: type[Schema]) -> list[dict[str, Any]]:
-    """The queryset's rows as dicts holding exactly the schema's fields, ready for json.dumps.
-
-    Every field must be a column or an annotation of the queryset. The
-    query is the ORM's own SQL, run without building model instances.
-    """
-    fields = list(schema.model_fields)
-    opts = queryset.model._meta
-    annotations = queryset.query.annotations
-    timestamps = [
-        index
-        for index, name in enumerate(fields)
-        if name not in annotations and isinstance(opts.get_field(name), DateTimeField)
-    ]
-    sqlite = connections[queryset.db].vendor == "sqlite"
-    # SQLite has no timestamp type: read the stored text rather than have it parsed.
-    select = [
-        Cast(name, TextField()) if sqlite and i in timestamps else name for i, name in enumerate(fields)
-    ]
-    values = queryset.values_list(*select)
-    try:
-        sql, params = values.query.get_compiler(using=values.db).as_sql()
-    except EmptyResultSet:
-        return []  # e.g. an empty __in filter: the ORM answers without a query, and so do we
-    with connections[values.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    to_text = _iso_from_sqlite if sqlite else iso_timestamp
-    out = []
-    for row in fetched:
-        if timestamps:
-            row = list(row)
-            for index in timestamps:
-                if row[index] is not None:
-                    row[index] = to_text(row[index])
-        out.append(dict(zip(fields, row, strict=True)))
-    return out
+def field_kinds(model: type[Model], fields: list[str]) -> list[str]:
+    """How each field is written to JSON: "bool", "timestamp" or "plain" (also for what is not a model field)."""
+    kinds = []
+    for name in fields:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        kinds.append(
+            "bool"
+            if isinstance(field, BooleanField)
+            else "timestamp"
+            if isinstance(field, DateTimeField)
+            else "plain"
+        )
+    return kinds
 
 
 def _sqlite_json_value(kind: str, column: str) -> str:
@@ -101,39 +68,49 @@ def _sqlite_json_value(kind: str, column: str) -> str:
     return column
 
 
-def json_array(queryset: QuerySet, schema: type[Schema]) -> tuple[str, int]:
-    """The queryset's rows as a JSON array of the schema's fields, and how many rows that is."""
-    if connections[queryset.db].vendor != "sqlite":
-        data = rows(queryset, schema)
-        return dumps(data), len(data)
-    fields = list(schema.model_fields)
-    opts = queryset.model._meta
-    annotations = queryset.query.annotations
-    kinds = []
-    for name in fields:
-        field = None if name in annotations else opts.get_field(name)
-        kinds.append(
-            "bool"
-            if isinstance(field, BooleanField)
-            else "timestamp"
-            if isinstance(field, DateTimeField)
-            else "plain"
+def json_page(
+    rows: Statement,
+    fields: list[str],
+    kinds: list[str],
+    total: Statement | None = None,
+    *,
+    using: str = "default",
+) -> tuple[str, int, int | None]:
+    """A statement's rows (columns c0, c1, ... in ``fields`` order) as a JSON array of those fields.
+
+    Returns the JSON text, the number of rows, and the ``total`` statement's
+    count when one is given. On SQLite all of it is one statement.
+    """
+    db = connections[using]
+    if db.vendor == "sqlite":
+        pairs = ", ".join(
+            f"'{name}', {_sqlite_json_value(kind, f'r.c{index}')}"
+            for index, (name, kind) in enumerate(zip(fields, kinds, strict=True))
         )
-    inner = queryset.values(**{f"c{index}": F(name) for index, name in enumerate(fields)})
-    try:
-        sql, params = inner.query.get_compiler(using=inner.db).as_sql()
-    except EmptyResultSet:
-        return "[]", 0
-    pairs = ", ".join(
-        f"'{name}', {_sqlite_json_value(kind, f'r.c{index}')}"
-        for index, (name, kind) in enumerate(zip(fields, kinds, strict=True))
-    )
-    # The subquery's ORDER BY sets the order: SQLite aggregates its rows as they come.
-    statement = f"SELECT json_group_array(json_object({pairs})), COUNT(*) FROM ({sql}) r"  # noqa: S608 (schema field names)
-    with connections[inner.db].cursor() as cursor:
-        cursor.execute(statement, params)
-        text, count = cursor.fetchone()
-    return text, count
+        count = f", ({total.sql})" if total is not None else ""
+        # The subquery's ORDER BY sets the order: SQLite aggregates its rows as they come.
+        statement = f"SELECT json_group_array(json_object({pairs})), COUNT(*){count} FROM ({rows.sql}) r"  # noqa: S608 (schema field names)
+        params = [*(total.params if total is not None else []), *rows.params]
+        with db.cursor() as cursor:
+            cursor.execute(statement, params)
+            text, fetched, *counted = cursor.fetchone()
+        return text, fetched, counted[0] if counted else None
+    with db.cursor() as cursor:
+        cursor.execute(rows.sql, rows.params)
+        fetched_rows = cursor.fetchall()
+        counted_total = None
+        if total is not None:
+            cursor.execute(total.sql, total.params)
+            counted_total = cursor.fetchone()[0]
+    timestamps = [index for index, kind in enumerate(kinds) if kind == "timestamp"]
+    data = []
+    for row in fetched_rows:
+        values = list(row)
+        for index in timestamps:
+            if values[index] is not None:
+                values[index] = iso_timestamp(values[index])
+        data.append(dict(zip(fields, values, strict=True)))
+    return dumps(data), len(data), counted_total
 
 
 def dumps(data: Any) -> str:

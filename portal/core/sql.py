@@ -5,8 +5,15 @@ and column names, quoted for the connection, and take every value as a
 query parameter; nothing from a request is ever formatted into them.
 """
 
+from typing import Any, NamedTuple
+
 from django.db import connection
 from django.db.models import Field, Model
+
+
+class Statement(NamedTuple):
+    sql: str
+    params: list[Any]
 
 
 def table(model: type[Model]) -> str:
@@ -38,3 +45,8 @@ def is_bigint(value: int) -> bool:
     (which would refuse the value); these statements must do the same.
     """
     return -(2**63) <= value < 2**63
+
+
+def no_limit() -> Any:
+    """The LIMIT parameter that means "all rows" on this database (-1 on SQLite, NULL elsewhere)."""
+    return connection.ops.no_limit_value()

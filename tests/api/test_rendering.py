@@ -68,3 +68,15 @@ def test_organization_list_matches_the_schema(varied, actor):
     assert [org["member_count"] for org in body] == [
         Organization.objects.get(pk=org["id"]).members.count() for org in body
     ]
+
+
+@pytest.mark.parametrize("query", ["?skip=1&limit=2", "?limit=1", "?skip=2", "?skip=50&limit=5"])
+def test_organization_pages_match_the_selector(varied, query):
+    viewer = varied["root"]
+    response = api_as(viewer).get(f"/api/v1/organizations/{query}")
+    params = dict(part.split("=") for part in query[1:].split("&"))
+    skip, limit = int(params.get("skip", 0)), params.get("limit")
+    visible = organizations_visible_to(viewer)
+    expected = visible[skip : skip + int(limit)] if limit else visible[skip:]
+    assert items(response.content) == through_schema(OrganizationOut, expected)
+    assert response["X-Total-Count"] == str(visible.count())
