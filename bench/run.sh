@@ -60,9 +60,12 @@ SQLITE_PATH=$BENCH_TWIN_DB ALLOWED_HOSTS=127.0.0.1,testserver LOG_LEVEL=CRITICAL
   "$PY" bench/querycounts.py "$OUT/seed-twin.json" "$OUT/queries-twin.json" twin
 
 # gunicorn reads ./gunicorn.conf.py by itself when there is one (production's
-# settings); the benchmark fixes only the worker count and the address.
+# settings); the benchmark fixes the worker count and the address, and turns
+# off worker recycling: at benchmark rates max_requests would restart a
+# worker every few seconds, and the runs would measure Python start-up.
+export GUNICORN_MAX_REQUESTS=0
 if [ -f gunicorn.conf.py ]; then
-  desc="gunicorn (gunicorn.conf.py) --workers 2"
+  desc="gunicorn (gunicorn.conf.py) --workers 2, GUNICORN_MAX_REQUESTS=0"
 else
   desc="gunicorn --workers 2 (sync worker, no gunicorn.conf.py)"
 fi
