@@ -86,6 +86,18 @@ def audit_list(request: PortalRequest) -> HttpResponse:
     return render(request, "audit/list.html", context, partial="results")
 
 
+def changes_text(changes: dict | None) -> str:
+    """Each changed field as {"old", "new"}, fields sorted: the same text on every database
+    (PostgreSQL's jsonb does not keep key order)."""
+    if not changes:
+        return ""
+    ordered = {
+        field: {"old": value.get("old"), "new": value.get("new")} if isinstance(value, dict) else value
+        for field, value in sorted(changes.items())
+    }
+    return json.dumps(ordered, ensure_ascii=False, default=str)
+
+
 @portal_login_required
 @require_GET
 def audit_export(request: PortalRequest) -> StreamingHttpResponse:
@@ -110,7 +122,7 @@ def audit_export(request: PortalRequest) -> StreamingHttpResponse:
                         entry.resource_type,
                         entry.resource_id,
                         entry.detail,
-                        json.dumps(entry.changes, ensure_ascii=False, default=str) if entry.changes else "",
+                        changes_text(entry.changes),
                         entry.ip_address,
                         entry.request_id,
                     )
