@@ -85,7 +85,7 @@ def test_an_error_line_carries_the_request_id_and_the_traceback(root, log_lines,
     def explode(*args, **kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr("portal.api.organizations.selectors.organizations_visible_to", explode)
+    monkeypatch.setattr("portal.api.organizations.selectors.organizations_page", explode)
     api = api_as(root)
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/organizations/", HTTP_X_REQUEST_ID="err-1", **api._headers(None))

@@ -78,7 +78,7 @@ def test_other_database_errors_are_not_disguised_as_an_outage(world, monkeypatch
 
     api = api_as(world["root"])
     api.client.raise_request_exception = False
-    monkeypatch.setattr("portal.api.organizations.selectors.organizations_visible_to", refused)
+    monkeypatch.setattr("portal.api.organizations.selectors.organizations_page", refused)
     response = api.get("/api/v1/organizations/")
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}

@@ -128,7 +128,7 @@ def test_harness_reports_a_server_error(world, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("injected")
 
-    monkeypatch.setattr("portal.api.organizations.selectors.organizations_visible_to", explode)
+    monkeypatch.setattr("portal.api.organizations.selectors.organizations_page", explode)
     case = schema["/api/v1/organizations/"]["GET"].Case()
     token = _issue_pair(_actor("superuser"))["access_token"]
     with pytest.raises(FailureGroup) as raised:
