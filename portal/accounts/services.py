@@ -477,12 +477,10 @@ def token_authenticate(raw: str) -> User | None:
         TokenKind.ACCESS,
         TokenKind.PERSONAL,
     ]
-    user = next(iter(User.objects.raw(_TOKEN_LOOKUP_SQL[vendor], params)), None)
-    if user is None:
+    found = sql.fetch_one(User, _TOKEN_LOOKUP_SQL[vendor], params)
+    if found is None:
         return None
-    found = vars(user)
-    token_id, kind = found.pop("token_id"), found.pop("token_kind")
-    family, stale = found.pop("token_family"), found.pop("token_stale")
+    user, (token_id, kind, family, stale) = found
     if not user.is_active:
         return None
     if kind == TokenKind.PERSONAL and stale:

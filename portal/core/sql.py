@@ -5,6 +5,7 @@ and column names, quoted for the connection, and take every value as a
 query parameter; nothing from a request is ever formatted into them.
 """
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -50,3 +51,46 @@ def is_bigint(value: int) -> bool:
 def no_limit() -> Any:
     """The LIMIT parameter that means "all rows" on this database (-1 on SQLite, NULL elsewhere)."""
     return connection.ops.no_limit_value()
+
+
+# Per database alias and model: (index, converters, column) of each concrete
+# field whose raw value the backend or the field converts.
+_CONVERTERS: dict[tuple[str, type[Model]], list[tuple[int, list, Any]]] = {}
+
+
+def _converters(model: type[Model]) -> list[tuple[int, list, Any]]:
+    key = (connection.alias, model)
+    if key not in _CONVERTERS:
+        found = []
+        for index, field in enumerate(model._meta.concrete_fields):
+            column = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if converters:
+                found.append((index, converters, column))
+        _CONVERTERS[key] = found
+    return _CONVERTERS[key]
+
+
+def fetch_one[M: Model](
+    model: type[M], statement: str, params: Sequence[Any]
+) -> tuple[M, tuple[Any, ...]] | None:
+    """Run a statement that selects ``columns(model, ...)`` first, then extra columns; one row or None.
+
+    The model instance is what Model.objects.raw() would build (the same
+    converters, the same from_db()), without resolving the columns by name
+    on every call; the extra columns come back as they are.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    width = len(attnames)
+    values = list(row[:width])
+    for index, converters, column in _converters(model):
+        value = values[index]
+        for converter in converters:
+            value = converter(value, column, connection)
+        values[index] = value
+    return model.from_db(connection.alias, attnames, values), tuple(row[width:])

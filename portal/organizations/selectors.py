@@ -124,17 +124,20 @@ def organization_for(
     if shape not in _ORGANIZATION_SQL:
         _ORGANIZATION_SQL[shape] = _organization_sql(check_perm=check_perm, with_count=with_count, lock=lock)
     params: list[Any] = [viewer.pk, organization_id, viewer.pk, perm] if check_perm else [organization_id]
-    organization = (
-        next(iter(Organization.objects.raw(_ORGANIZATION_SQL[shape], params)), None)
+    found = (
+        sql.fetch_one(Organization, _ORGANIZATION_SQL[shape], params)
         if sql.is_bigint(organization_id)
         else None
     )
-    if organization is None:
+    if found is None:
         if viewer.is_superuser and viewer.is_active:
             raise NotFound(ORGANIZATION_NOT_FOUND)
         raise PermissionDenied(NOT_ENOUGH_PERMISSIONS)
+    organization, extra = found
+    if with_count:
+        organization.member_count = extra[0]  # type: ignore[attr-defined]
     if check_perm:
-        codenames = vars(organization).pop("viewer_codenames") or ""
+        codenames = extra[-1] or ""
         remember_perms(organization, viewer, frozenset(codenames.split(",")) - {""})
     return organization
 

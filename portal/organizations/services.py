@@ -218,14 +218,15 @@ def _locked_user(user_id: int) -> User:
     """
     if connection.vendor not in _LOCKED_USER_SQL:
         _LOCKED_USER_SQL[connection.vendor] = _locked_user_sql()
-    user = (
-        next(iter(User.objects.raw(_LOCKED_USER_SQL[connection.vendor], [user_id])), None)
+    found = (
+        sql.fetch_one(User, _LOCKED_USER_SQL[connection.vendor], [user_id])
         if sql.is_bigint(user_id)
         else None
     )
-    if user is None:
+    if found is None:
         raise NotFound(USER_NOT_FOUND)
-    user.holds_grants = bool(user.holds_grants) or user.organization_id is not None  # type: ignore[attr-defined]
+    user, (holds_grants,) = found
+    user.holds_grants = bool(holds_grants) or user.organization_id is not None  # type: ignore[attr-defined]
     return user
 
 
