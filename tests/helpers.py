@@ -1,5 +1,7 @@
 """Test helpers shared across test modules: database snapshots and the permission-matrix check."""
 
+from contextlib import contextmanager
+
 from portal.accounts.models import Token, User
 from portal.audit.models import AuditLog
 from portal.organizations.models import Organization, OrganizationUserObjectPermission
@@ -39,3 +41,17 @@ def audit_count() -> int:
 
 def token_count(user: User) -> int:
     return Token.objects.filter(user=user).count()
+
+
+@contextmanager
+def failing_queries(table: str, error: Exception):
+    """Every SQL statement that reads ``table`` raises ``error``: a fault below any code path."""
+    from django.db import connection
+
+    def wrapper(execute, sql, params, many, context):
+        if table in sql:
+            raise error
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield

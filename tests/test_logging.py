@@ -14,6 +14,7 @@ from django.test import Client
 
 from portal.core.logging import JsonFormatter, RequestContextFilter, redact
 from tests.conftest import PASSWORD, api_as, make_user
+from tests.helpers import failing_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -82,13 +83,10 @@ def test_an_unsafe_request_id_is_replaced(root, log_lines):
 
 
 def test_an_error_line_carries_the_request_id_and_the_traceback(root, log_lines, monkeypatch):
-    def explode(*args, **kwargs):
-        raise RuntimeError("injected failure")
-
-    monkeypatch.setattr("portal.api.organizations.selectors.organizations_page", explode)
     api = api_as(root)
     client = Client(raise_request_exception=False)
-    response = client.get("/api/v1/organizations/", HTTP_X_REQUEST_ID="err-1", **api._headers(None))
+    with failing_queries("organizations_organization", RuntimeError("injected failure")):
+        response = client.get("/api/v1/organizations/", HTTP_X_REQUEST_ID="err-1", **api._headers(None))
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}
     errors = [line for line in log_lines() if line["level"] == "ERROR"]

@@ -13,6 +13,7 @@ from django.test import Client
 
 from portal.core.middleware import DATABASE_UNAVAILABLE
 from tests.conftest import api_as
+from tests.helpers import failing_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -73,12 +74,9 @@ def test_health_check_answers_json_503(db, monkeypatch):
 
 
 def test_other_database_errors_are_not_disguised_as_an_outage(world, monkeypatch):
-    def refused(*args, **kwargs):
-        raise OperationalError("no such function: lower")
-
     api = api_as(world["root"])
     api.client.raise_request_exception = False
-    monkeypatch.setattr("portal.api.organizations.selectors.organizations_page", refused)
-    response = api.get("/api/v1/organizations/")
+    with failing_queries("organizations_organization", OperationalError("no such function: lower")):
+        response = api.get("/api/v1/organizations/")
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}

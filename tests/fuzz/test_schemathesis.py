@@ -34,6 +34,7 @@ from schemathesis.openapi.checks import JsonSchemaError
 from portal.accounts.models import Role, User
 from portal.accounts.services import _issue_pair
 from tests.conftest import make_org, make_user
+from tests.helpers import failing_queries
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "100"))
 CHECKS = [
@@ -125,13 +126,12 @@ def test_api_conforms_to_its_schema(case, world):
 
 @pytest.mark.django_db
 def test_harness_reports_a_server_error(world, monkeypatch):
-    def explode(*args, **kwargs):
-        raise RuntimeError("injected")
-
-    monkeypatch.setattr("portal.api.organizations.selectors.organizations_page", explode)
     case = schema["/api/v1/organizations/"]["GET"].Case()
     token = _issue_pair(_actor("superuser"))["access_token"]
-    with pytest.raises(FailureGroup) as raised:
+    with (
+        pytest.raises(FailureGroup) as raised,
+        failing_queries("organizations_organization", RuntimeError("injected")),
+    ):
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
     assert any(isinstance(failure, ServerError) for failure in raised.value.exceptions)
 
