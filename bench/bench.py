@@ -376,9 +376,22 @@ def main() -> None:
     floor_env = {**lua_env, "BENCH_METHOD": "GET", "BENCH_BODY": ""}
 
     def run_floor(case: Case) -> dict:
-        """/healthz on the case's server right before the case: the floor its ratio is taken against."""
+        """/healthz on the case's server, at each concurrency (one half of a case's floor)."""
         base, master = servers[case.server][0], masters[case.server]
         return {f"c{c}": wrk(base, healthz, c, args.floor_duration, floor_env, master) for c in CONCURRENCY}
+
+    def mean_floor(before: dict, after: dict) -> dict:
+        """The floor a case's ratio is taken against: /healthz just before and just after it, averaged,
+        so that load that comes or goes on the machine during a case moves both sides alike."""
+        return {
+            key: {
+                "rps": (before[key]["rps"] + after[key]["rps"]) / 2,
+                "before_rps": before[key]["rps"],
+                "after_rps": after[key]["rps"],
+                "server_cpu_ms": before[key]["server_cpu_ms"],
+            }
+            for key in before
+        }
 
     def measure(case: Case) -> None:
         base, master = servers[case.server][0], masters[case.server]
@@ -395,10 +408,13 @@ def main() -> None:
         if args.warmup:
             wrk(base, case, 16, args.warmup, env)
         result: dict = {"status": "ok"}
-        floor = None if case is healthz else run_floor(case)
+        before = None if case is healthz else run_floor(case)
         for c in CONCURRENCY:
             result[f"c{c}"] = wrk(base, case, c, args.duration, env, master)
-        result["floor"] = floor or {f"c{c}": result[f"c{c}"] for c in CONCURRENCY}
+        if before is None:
+            result["floor"] = {f"c{c}": result[f"c{c}"] for c in CONCURRENCY}
+        else:
+            result["floor"] = mean_floor(before, run_floor(case))
         results[case.name] = result
         c1, c16 = result["c1"], result["c16"]
         print(
@@ -413,7 +429,7 @@ def main() -> None:
     load_before = os.getloadavg()
     print(
         f"Running {len(cases)} cases, {args.duration:g} s each at concurrency 1 and 16, "
-        f"each after {args.floor_duration:g} s of /healthz (its floor) ...",
+        f"each between two {args.floor_duration:g} s runs of /healthz (its floor) ...",
         flush=True,
     )
     if load_before[0] > 0.8:
@@ -431,7 +447,7 @@ def main() -> None:
     print()
     print(table(cases, results, queries))
     print(
-        "\nratio: the case's req/s over /healthz's, measured on the same server just before the case;"
+        "\nratio: the case's req/s over /healthz's (mean of runs just before and just after the case, same server);"
         "\ncpu ms: server CPU time (both workers) per request at c16; SQL: queries per request."
     )
     print(f"Load average before {load_before[0]:.2f}, after {load_after[0]:.2f}.")
@@ -469,11 +485,7 @@ def main() -> None:
                     for key, value in results.get(case.name, {}).items()
                     if key in ("status", "c1", "c16")
                 },
-                "healthz_before": {
-                    f"c{c}": results[case.name]["floor"][f"c{c}"]["rps"]
-                    for c in CONCURRENCY
-                    if results.get(case.name, {}).get("status") == "ok"
-                },
+                "healthz_floor": results.get(case.name, {}).get("floor"),
                 "ratio_to_healthz": {
                     f"c{c}": results[case.name][f"c{c}"]["rps"]
                     / (results[case.name]["floor"][f"c{c}"]["rps"] or float("nan"))
