@@ -53,10 +53,20 @@ def render(
     # A history restore (Back after hx-push-url) needs the whole page.
     wants_partial = bool(partial and htmx and not htmx.history_restore_request)
     name = f"{template}#{partial}" if wants_partial else template
+    if status == 200 and request.method == "POST" and _has_errors(context):
+        # A refused submission is a client error (SPEC section 6), not a success;
+        # htmx is configured (base.html) to swap 422 like 200.
+        status = 422
     response = TemplateResponse(request, name, context, status=status)
     # The same URL answers a page or a partial: caches must keep them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def _has_errors(context: dict[str, Any]) -> bool:
+    return any(
+        isinstance(value, Form) and value.is_bound and bool(value.errors) for value in context.values()
+    )
 
 
 def paginate(request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE) -> tuple[Page, str]:

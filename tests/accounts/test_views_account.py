@@ -102,7 +102,7 @@ def test_change_email_taken_shows_error_beside_field(alice):
     make_user("bob")
     before = snapshot()
     response = client_for(alice).post("/account/email/", {"email": "BOB@example.test"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert services.EMAIL_TAKEN in response.context["email_form"].errors["email"]
     assert 'id="id_email_error"' in response.content.decode()
     assert snapshot() == before
@@ -110,7 +110,7 @@ def test_change_email_taken_shows_error_beside_field(alice):
 
 def test_change_email_invalid(alice):
     response = client_for(alice).post("/account/email/", {"email": "not an address"}, **HTMX)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "email" in response.context["email_form"].errors
 
 
@@ -172,7 +172,7 @@ def test_change_password_with_htmx_reloads_the_page(alice):
 def test_change_password_refusals_beside_fields(alice, data, field, message):
     before = snapshot()
     response = client_for(alice).post("/account/password/", data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     errors = response.context["password_form"].errors[field]
     assert any(message in error for error in errors)
     assert f'id="id_{field}_error"' in response.content.decode()
@@ -231,7 +231,7 @@ def test_create_token_with_htmx_returns_the_token_in_the_partial(alice):
 )
 def test_create_token_refusals_beside_fields(alice, data, field):
     response = client_for(alice).post("/account/tokens/", data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field in response.context["token_form"].errors
     assert not Token.objects.filter(user=alice).exists()
 

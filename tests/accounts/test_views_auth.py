@@ -63,7 +63,7 @@ def test_login_success_rotates_session_and_audits(root):
 def test_login_wrong_password_says_so_and_audits_failure(root):
     client = Client()
     response = post_login(client, "root", "wrong-password")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert services.BAD_CREDENTIALS in response.content.decode()
     assert signed_in_user(client) is None
     entry = AuditLog.objects.filter(action=Action.LOGIN_FAILURE).get()
@@ -74,13 +74,13 @@ def test_login_unknown_and_inactive_users_get_the_same_answer(root):
     make_user("sleeper", is_active=False)
     for username in ("nobody", "sleeper"):
         response = post_login(Client(), username, PASSWORD)
-        assert response.status_code == 200
+        assert response.status_code == 422
         assert services.BAD_CREDENTIALS in response.content.decode()
 
 
 def test_login_empty_form_shows_field_errors(root):
     response = Client().post("/login/", {"username": "", "password": ""})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.context["form"].errors.keys() == {"username", "password"}
     assert 'id="id_username_error"' in response.content.decode()
 
@@ -88,7 +88,7 @@ def test_login_empty_form_shows_field_errors(root):
 def test_login_throttled_after_five_failures_with_wait_message(root):
     client = Client()
     for _ in range(settings.LOGIN_THROTTLE_PER_USERNAME):
-        assert post_login(client, "root", "wrong-password").status_code == 200
+        assert post_login(client, "root", "wrong-password").status_code == 422
     response = post_login(client, "root", PASSWORD)  # even the right password now
     assert response.status_code == 429
     retry_after = int(response["Retry-After"])
@@ -204,7 +204,7 @@ def test_setup_gone_when_users_exist_even_for_signed_in_superuser(root):
 
 def test_setup_refuses_weak_password_beside_the_field(db):
     response = Client().post("/setup/", {**SETUP, "password": "12345678", "password_confirm": "12345678"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     form = response.context["form"]
     assert "password" in form.errors
     assert 'id="id_password_error"' in response.content.decode()

@@ -277,7 +277,7 @@ def test_admin_forbidden_create_shows_the_service_message(world, changes, field,
     changes = {k: (world["org_b"].pk if v == "ORG_B" else v) for k, v in changes.items()}
     before = snapshot()
     response = client_for(world["admin_a"]).post("/users/new/", {**NEW_USER, **changes})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in response.context["form"].errors[field]
     assert f'id="id_{field}_error"' in response.content.decode()
     assert snapshot() == before
@@ -299,7 +299,7 @@ def test_admin_forbidden_create_shows_the_service_message(world, changes, field,
 def test_create_refusals_beside_fields(world, changes, field, message):
     before = snapshot()
     response = client_for(world["root"]).post("/users/new/", {**NEW_USER, **changes})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert any(message in error for error in response.context["form"].errors[field])
     assert snapshot() == before
 
@@ -404,7 +404,7 @@ def test_admin_forbidden_change_shows_the_service_message(world, extra, field):
     extra = {k: (world["org_b"].pk if v == "ORG_B" else v) for k, v in extra.items()}
     before = snapshot()
     response = client_for(world["admin_a"]).post(f"/users/{target.pk}/", {**admin_edit_data(), **extra})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert services.FIELD_FORBIDDEN.format(field=field) in response.context["form"].errors[field]
     assert snapshot() == before
 
@@ -413,7 +413,7 @@ def test_admin_cannot_change_a_superuser(world):
     root = world["root"]
     before = snapshot()
     response = client_for(world["admin_a"]).post(f"/users/{root.pk}/", {"email": "pwned@example.test"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert services.CANNOT_MANAGE_SUPERUSER in response.context["form"].non_field_errors()
     assert snapshot() == before
 
@@ -490,7 +490,7 @@ def test_admin_cannot_reset_unassigned_users_password(world):
         f"/users/{world['user_none'].pk}/password/",
         {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert (
         services.FIELD_FORBIDDEN.format(field="password")
         in response.context["password_form"].errors["password"]

@@ -144,7 +144,7 @@ def test_empty_description_is_stored_as_none(world):
 def test_create_errors_are_shown_beside_the_field_and_nothing_changes(world, name, error):
     before = snapshot()
     response = client_for(world["root"]).post(reverse("organizations:create"), {"name": name})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert any(error in message for message in response.context["form"].errors["name"])
     assert 'class="field has-error"' in response.content.decode()
     assert snapshot() == before
