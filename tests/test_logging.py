@@ -100,7 +100,7 @@ def test_no_password_or_token_in_any_log_line(root, log_lines, monkeypatch):
     secrets_seen: list[str] = [PASSWORD]
     portal = Client(raise_request_exception=False)
     assert portal.post("/login/", {"username": "root", "password": PASSWORD}).status_code == 302
-    assert portal.post("/login/", {"username": "root", "password": "wrong-" + PASSWORD}).status_code == 200
+    assert portal.post("/login/", {"username": "root", "password": "wrong-" + PASSWORD}).status_code == 422
     secrets_seen.append("wrong-" + PASSWORD)
 
     anonymous = Client(raise_request_exception=False)
