@@ -11,6 +11,11 @@ USER_NOT_FOUND = "User not found"
 USERS_LIST_FORBIDDEN = "Only superusers and admins can list users."
 
 
+def may_manage_users(viewer: Any) -> bool:
+    """Superusers and admins have the users pages and the users list; everyone else does not."""
+    return bool(viewer.is_superuser or getattr(viewer, "role", None) == Role.ADMIN)
+
+
 def users_visible_filter(viewer: Any) -> Q:
     """Who a viewer may see: superuser all; admin own organization and the unassigned; others themselves."""
     if viewer.is_superuser:
@@ -27,7 +32,7 @@ def users_visible_to(
     viewer: Any, *, search: str = "", organization_id: int | None = None, unassigned: bool = False
 ) -> QuerySet[User]:
     """Superuser: everyone; admin: their organization's members and the unassigned; others may not list."""
-    if not (viewer.is_superuser or viewer.role == Role.ADMIN):
+    if not may_manage_users(viewer):
         raise PermissionDenied(USERS_LIST_FORBIDDEN)
     users = User.objects.filter(users_visible_filter(viewer))
     if search:

@@ -85,8 +85,7 @@ def staff_required[V: Callable[..., HttpResponseBase]](view: V) -> V:
     @portal_login_required
     @wraps(view)
     def wrapper(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user = request.user
-        if not (user.is_superuser or getattr(user, "role", None) == Role.ADMIN):
+        if not selectors.may_manage_users(request.user):
             raise DjangoPermissionDenied(NOT_STAFF)
         return view(request, *args, **kwargs)
 

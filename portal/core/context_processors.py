@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from portal.accounts.models import Role
+from portal.accounts.selectors import may_manage_users
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
@@ -13,7 +14,7 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         return {"nav": {}}
     return {
         "nav": {
-            "users": user.is_superuser or user.role == Role.ADMIN,
+            "users": may_manage_users(user),
             "audit": user.is_superuser or (user.role == Role.ADMIN and user.organization_id is not None),
             "admin_site": user.is_superuser,
         }
