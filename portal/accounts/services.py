@@ -20,7 +20,7 @@ from portal.core import sql
 from portal.core.exceptions import Conflict, Invalid, NotFound, PermissionDenied, Throttled, Unauthenticated
 from portal.organizations.models import Organization
 from portal.organizations.permissions import sync_grants
-from portal.organizations.services import UNSET, membership_set
+from portal.organizations.services import UNSET, member_count_move, membership_set
 
 NOT_AUTHENTICATED = "Not authenticated"
 BAD_CREDENTIALS = "Incorrect username or password"
@@ -302,6 +302,7 @@ def user_delete(*, actor: User, user_id: int) -> None:
         resource_id=target.pk,
         detail=f"Deleted user {target.username} (role {target.role})",
     )
+    member_count_move(from_id=target.organization_id, to_id=None)
     target.delete()
 
 

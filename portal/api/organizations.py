@@ -42,7 +42,7 @@ def list_organizations(request: AuthedRequest, response: HttpResponse, page: Pag
 
 @router.get("/{organization_id}", response={200: OrganizationOut, **WITH_404})
 def get_organization(request: AuthedRequest, organization_id: int = OrgId):
-    return selectors.organization_for(request.auth, organization_id, with_count=True)
+    return selectors.organization_for(request.auth, organization_id)
 
 
 @router.put("/{organization_id}", response={200: OrganizationOut, 400: Message, **WITH_404})

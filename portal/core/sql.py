@@ -71,20 +71,12 @@ def _converters(model: type[Model]) -> list[tuple[int, list, Any]]:
     return _CONVERTERS[key]
 
 
-def fetch_one[M: Model](
-    model: type[M], statement: str, params: Sequence[Any]
-) -> tuple[M, tuple[Any, ...]] | None:
-    """Run a statement that selects ``columns(model, ...)`` first, then extra columns; one row or None.
+def instance[M: Model](model: type[M], row: Sequence[Any]) -> tuple[M, tuple[Any, ...]]:
+    """The model instance from the first ``columns(model, ...)`` values of a row, and the values after them.
 
-    The model instance is what Model.objects.raw() would build (the same
-    converters, the same from_db()), without resolving the columns by name
-    on every call; the extra columns come back as they are.
+    What Model.objects.raw() would build (the same converters, the same
+    from_db()), without resolving the columns by name on every call.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
     attnames = [field.attname for field in model._meta.concrete_fields]
     width = len(attnames)
     values = list(row[:width])
@@ -94,3 +86,13 @@ def fetch_one[M: Model](
             value = converter(value, column, connection)
         values[index] = value
     return model.from_db(connection.alias, attnames, values), tuple(row[width:])
+
+
+def fetch_one[M: Model](
+    model: type[M], statement: str, params: Sequence[Any]
+) -> tuple[M, tuple[Any, ...]] | None:
+    """Run a statement that selects ``columns(model, ...)`` first, then extra columns; one row or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    return None if row is None else instance(model, row)

@@ -4,7 +4,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from guardian.admin import GuardedModelAdmin
@@ -12,7 +11,6 @@ from guardian.admin import GuardedModelAdmin
 from portal.core.admin import ServiceModelAdmin, acting_user
 from portal.organizations import services
 from portal.organizations.models import Organization
-from portal.organizations.selectors import with_member_count
 
 GRANTS_ARE_DERIVED = (
     "Object permissions follow from role and membership and cannot be edited here: change the "
@@ -41,13 +39,6 @@ class OrganizationAdmin(ServiceModelAdmin, GuardedModelAdmin):  # type: ignore[m
     search_fields = ("name",)
     ordering = ("name",)
     readonly_fields = ("member_count", "created_at", "updated_at")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
-        return with_member_count(super().get_queryset(request))
-
-    @admin.display(description="Members", ordering="member_count")
-    def member_count(self, obj: Organization) -> int:
-        return getattr(obj, "member_count", 0)
 
     def save_model(
         self, request: HttpRequest, obj: Organization, form: forms.ModelForm, change: bool

@@ -20,6 +20,8 @@ def org_permission_required(perm: str = ORG_PERM_VIEW, *, with_count: bool = Fal
 
     The selector decides: a viewer without ``perm`` gets the portal's 403
     page whether or not the id exists; a superuser gets 404 for a missing id.
+    ``with_count`` no longer does anything (``member_count`` is a column,
+    always loaded); it stays until the views stop passing it.
     """
 
     def decorator(view: View) -> View:
@@ -30,7 +32,7 @@ def org_permission_required(perm: str = ORG_PERM_VIEW, *, with_count: bool = Fal
                 # ask for one that cannot exist, so the selector answers 403 or 404 as for any missing id.
                 organization_id = 0
             try:
-                organization = organization_for(request.user, organization_id, perm, with_count=with_count)
+                organization = organization_for(request.user, organization_id, perm)
             except ServiceError as exc:
                 service_error(request, exc)
                 raise  # service_error raises 403/404 for these; anything else is a bug

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from portal.accounts.models import Role, User
 from portal.core import sql
@@ -18,26 +18,12 @@ NOT_ENOUGH_PERMISSIONS = "Not enough permissions"
 ORGANIZATION_NOT_FOUND = "Organization not found"
 
 
-def with_member_count(organizations: QuerySet[Organization]) -> QuerySet[Organization]:
-    # A correlated COUNT per returned row: cheap with the index on the
-    # member's organization, and only for the page read. COUNT as a plain
-    # function, not Django's Count aggregate, keeps GROUP BY out of the
-    # subquery: half the cost on SQLite, and no row (so no COALESCE) issue.
-    counts = (
-        User.objects.filter(organization=OuterRef("pk"))
-        .order_by()
-        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        .values("n")
-    )
-    return organizations.annotate(member_count=Subquery(counts, output_field=IntegerField()))
-
-
 def organizations_visible_to(viewer: Any, *, search: str = "") -> QuerySet[Organization]:
     """All organizations for a superuser; the viewer's own (or none) for everyone else."""
     organizations = organizations_with_perm(viewer, ORG_PERM_VIEW)
     if search:
         organizations = organizations.filter(name__icontains=search)
-    return with_member_count(organizations).order_by("name", "pk")
+    return organizations.order_by("name", "pk")
 
 
 # The viewer's codenames on the organization as one text column.
@@ -64,14 +50,7 @@ def _viewer_grants(*, on_o: bool = True) -> str:
     )
 
 
-def _member_count_of_o() -> str:
-    return (
-        f"(SELECT COUNT(*) FROM {sql.table(User)} m"  # noqa: S608 (names from the models)
-        f" WHERE {sql.column(User, 'm', 'organization')} = {sql.column(Organization, 'o', 'id')})"
-    )
-
-
-def _organization_sql(*, check_perm: bool, with_count: bool, lock: bool) -> str:
+def _organization_sql(*, check_perm: bool, with_user: bool, lock: bool) -> str:
     """One organization by id, optionally only if the viewer holds a permission on it.
 
     Written out once per shape and database: this runs on nearly every
@@ -81,36 +60,74 @@ def _organization_sql(*, check_perm: bool, with_count: bool, lock: bool) -> str:
     accept_global_perms=False)`` makes, a direct user grant on the object,
     and the row also carries every codename the viewer holds there, which
     is what guardian's ``get_user_perms`` would answer next (tests hold
-    both equal). Placeholders, in order: with ``check_perm`` the viewer
-    id, then the organization id, then the viewer id and the codename.
+    both equal). ``with_user`` adds one user's row (locked with the
+    organization's) and whether they hold any grant. Placeholders, in
+    order: with ``check_perm`` the viewer id, then the organization id,
+    with ``with_user`` the user id, then with ``check_perm`` the viewer id
+    and the codename.
     """
     o_id = sql.column(Organization, "o", "id")
     codename = sql.column(Permission, "p", "codename")
     grants = _viewer_grants()
     select = sql.columns(Organization, "o")
-    if with_count:
-        select += f", {_member_count_of_o()} AS member_count"
+    source = f"{sql.table(Organization)} o"
+    where = f"{o_id} = %s"
     if check_perm:
         aggregate = _STRING_AGG.get(connection.vendor, "group_concat({}, ',')").format(codename)
         select += f", (SELECT {aggregate} {grants}) AS viewer_codenames"
-    statement = f"SELECT {select} FROM {sql.table(Organization)} o WHERE {o_id} = %s"  # noqa: S608 (names from the models)
+    if with_user:
+        grant, u_id = OrganizationUserObjectPermission, sql.column(User, "u", "id")
+        select += (
+            f", {sql.columns(User, 'u')}, EXISTS (SELECT 1 FROM {sql.table(grant)} ug"  # noqa: S608 (names from the models)
+            f" WHERE {sql.column(grant, 'ug', 'user')} = {u_id}) AS holds_grants"
+        )
+        source += f" CROSS JOIN {sql.table(User)} u"
+        where += f" AND {u_id} = %s"
+    statement = f"SELECT {select} FROM {source} WHERE {where}"  # noqa: S608 (names from the models)
     if check_perm:
         statement += f" AND EXISTS (SELECT 1 {grants} AND {codename} = %s)"
     if lock and connection.features.has_select_for_update:
-        statement += " FOR UPDATE OF o" if connection.features.has_select_for_update_of else " FOR UPDATE"
+        of = "o, u" if with_user else "o"
+        statement += f" FOR UPDATE OF {of}" if connection.features.has_select_for_update_of else " FOR UPDATE"
     return statement
 
 
 _ORGANIZATION_SQL: dict[tuple[str, bool, bool, bool], str] = {}
 
 
+def _organization_row(
+    viewer: Any, organization_id: int, perm: str, user_id: int | None, lock: bool
+) -> tuple[Organization, tuple[Any, ...]] | None:
+    check_perm = not viewer.is_superuser
+    with_user = user_id is not None
+    shape = (connection.vendor, check_perm, with_user, lock)
+    if shape not in _ORGANIZATION_SQL:
+        _ORGANIZATION_SQL[shape] = _organization_sql(check_perm=check_perm, with_user=with_user, lock=lock)
+    params: list[Any] = [viewer.pk] if check_perm else []
+    params += [organization_id, user_id] if with_user else [organization_id]
+    if check_perm:
+        params += [viewer.pk, perm]
+    if not sql.is_bigint(organization_id) or (user_id is not None and not sql.is_bigint(user_id)):
+        return None
+    found = sql.fetch_one(Organization, _ORGANIZATION_SQL[shape], params)
+    if found is None:
+        return None
+    organization, extra = found
+    if check_perm:
+        codenames = extra[0] or ""
+        remember_perms(organization, viewer, frozenset(codenames.split(",")) - {""})
+        extra = extra[1:]
+    return organization, extra
+
+
+def _refused(viewer: Any) -> Exception:
+    if viewer.is_superuser and viewer.is_active:
+        return NotFound(ORGANIZATION_NOT_FOUND)
+    return PermissionDenied(NOT_ENOUGH_PERMISSIONS)
+
+
 def organization_for(
-    viewer: Any,
-    organization_id: int,
-    perm: str = ORG_PERM_VIEW,
-    *,
-    lock: bool = False,
-    with_count: bool = False,
+    viewer: Any, organization_id: int, perm: str = ORG_PERM_VIEW, *, lock: bool = False
 ) -> Organization:
     """The organization if the viewer holds ``perm`` on it (a superuser holds every permission).
 
@@ -119,27 +136,32 @@ def organization_for(
     also reads what :func:`~portal.organizations.permissions.perms_on` would
     ask next about this viewer and organization.
     """
-    check_perm = not viewer.is_superuser
-    shape = (connection.vendor, check_perm, with_count, lock)
-    if shape not in _ORGANIZATION_SQL:
-        _ORGANIZATION_SQL[shape] = _organization_sql(check_perm=check_perm, with_count=with_count, lock=lock)
-    params: list[Any] = [viewer.pk, organization_id, viewer.pk, perm] if check_perm else [organization_id]
-    found = (
-        sql.fetch_one(Organization, _ORGANIZATION_SQL[shape], params)
-        if sql.is_bigint(organization_id)
-        else None
-    )
+    found = _organization_row(viewer, organization_id, perm, None, lock)
     if found is None:
-        if viewer.is_superuser and viewer.is_active:
-            raise NotFound(ORGANIZATION_NOT_FOUND)
-        raise PermissionDenied(NOT_ENOUGH_PERMISSIONS)
+        raise _refused(viewer)
+    return found[0]
+
+
+def organization_and_user_for(
+    viewer: Any, organization_id: int, user_id: int, perm: str, *, lock: bool = False
+) -> tuple[Organization, User | None]:
+    """organization_for() and, in the same query (and lock), the user ``user_id`` (None if missing).
+
+    The user comes with ``holds_grants``: whether they hold any grant at
+    all, so that sync_grants() knows when there is nothing to remove. On
+    PostgreSQL the row is the latest version once the lock is granted, but
+    the grants were read before a concurrent change committed: "none" is
+    trusted only for a user in no organization (grants change only
+    together with this row, which is locked). When no row comes back, a
+    second query tells a refused organization from a missing user.
+    """
+    found = _organization_row(viewer, organization_id, perm, user_id, lock)
+    if found is None:
+        return organization_for(viewer, organization_id, perm, lock=lock), None
     organization, extra = found
-    if with_count:
-        organization.member_count = extra[0]  # type: ignore[attr-defined]
-    if check_perm:
-        codenames = extra[-1] or ""
-        remember_perms(organization, viewer, frozenset(codenames.split(",")) - {""})
-    return organization
+    user, (holds_grants,) = sql.instance(User, extra)
+    user.holds_grants = bool(holds_grants) or user.organization_id is not None  # type: ignore[attr-defined]
+    return organization, user
 
 
 def members_of(organization: Organization, *, search: str = "") -> QuerySet[User]:
@@ -198,20 +220,16 @@ def organizations_page(
 ) -> sql.Statement:
     """organizations_visible_to(viewer) (no search) as one statement: ``fields`` of a page as c0, c1, ...
 
-    ``member_count`` is the correlated count of with_member_count(), taken
-    for the page only (PostgreSQL would count for every skipped row too);
-    the permission test is organization_for()'s, guardian's direct user
+    The permission test is organization_for()'s, guardian's direct user
     grant. For the API's organization list; tests hold it equal to the
     selector.
     """
     source, params = _visible_organizations(viewer)
     order = f"{sql.column(Organization, 'o', 'name')}, {sql.column(Organization, 'o', 'id')}"
-    page = _page(f"SELECT {sql.columns(Organization, 'o')} {source} ORDER BY {order}", params, offset, limit)
     columns = ", ".join(
-        f"{_member_count_of_o() if name == 'member_count' else sql.column(Organization, 'o', name)} AS c{index}"
-        for index, name in enumerate(fields)
+        f"{sql.column(Organization, 'o', name)} AS c{index}" for index, name in enumerate(fields)
     )
-    return sql.Statement(f"SELECT {columns} FROM ({page.sql}) o ORDER BY {order}", page.params)  # noqa: S608 (names from the models)
+    return _page(f"SELECT {columns} {source} ORDER BY {order}", params, offset, limit)
 
 
 def organizations_total(viewer: Any) -> sql.Statement:

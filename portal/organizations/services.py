@@ -9,7 +9,7 @@ from portal.audit.models import Action
 from portal.audit.services import audit_record
 from portal.core import sql
 from portal.core.exceptions import Conflict, NotFound, PermissionDenied
-from portal.organizations.models import Organization, OrganizationUserObjectPermission
+from portal.organizations.models import Organization
 from portal.organizations.permissions import (
     ORG_PERM_CHANGE,
     ORG_PERM_MANAGE_MEMBERS,
@@ -17,7 +17,11 @@ from portal.organizations.permissions import (
     sync_grants,
 )
 from portal.organizations.rules import clean_description, clean_name
-from portal.organizations.selectors import NOT_ENOUGH_PERMISSIONS, organization_for
+from portal.organizations.selectors import (
+    NOT_ENOUGH_PERMISSIONS,
+    organization_and_user_for,
+    organization_for,
+)
 
 UNSET: Any = object()
 
@@ -59,6 +63,34 @@ def _save_organization(organization: Organization) -> None:
         raise Conflict(NAME_TAKEN, field="name") from exc
 
 
+def _member_count_move_sql() -> str:
+    org_id = sql.column_name(Organization, "id")
+    count = sql.column_name(Organization, "member_count")
+    return (
+        f"UPDATE {sql.table(Organization)} SET {count} = {count} + CASE WHEN {org_id} = %s THEN 1 ELSE -1 END"  # noqa: S608 (names from the models)
+        f" WHERE {org_id} IN (%s, %s)"
+    )
+
+
+_MEMBER_COUNT_MOVE_SQL: dict[str, str] = {}
+
+
+def member_count_move(*, from_id: int | None, to_id: int | None) -> None:
+    """One member fewer in organization ``from_id`` and one more in ``to_id`` (either may be None).
+
+    Arithmetic in the database (what F() would write), so that concurrent
+    changes on PostgreSQL add up; one statement, written out once, for a
+    join, a leave and a move alike. Called by membership_set and, for a
+    deleted member, by user_delete, in the transaction of the change.
+    """
+    if from_id == to_id:
+        return
+    if connection.vendor not in _MEMBER_COUNT_MOVE_SQL:
+        _MEMBER_COUNT_MOVE_SQL[connection.vendor] = _member_count_move_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBER_COUNT_MOVE_SQL[connection.vendor], [to_id, from_id, to_id])
+
+
 def membership_set(*, actor: Any, user: User, organization: Organization | None) -> bool:
     """Move ``user`` into ``organization`` (or out of any, with None): the one place membership changes.
 
@@ -74,6 +106,10 @@ def membership_set(*, actor: Any, user: User, organization: Organization | None)
     # Delegation is a grant within one organization; it ends with the membership.
     user.manages_members = False
     user.save(update_fields=["organization", "manages_members", "updated_at"])
+    member_count_move(from_id=old_org_id, to_id=new_org_id)
+    if organization is not None:
+        # The caller locked it (or just created it): the stored count is this plus one.
+        organization.member_count += 1
     sync_grants(user)
     member = f"{user.username} (id {user.pk})"
     if old_org_id is not None:
@@ -122,7 +158,6 @@ def organization_create(*, actor: Any, name: str, description: str | None = None
         if locked_actor.organization_id is None:
             membership_set(actor=actor, user=locked_actor, organization=organization)
             actor.organization_id = organization.pk
-    organization.member_count = organization.members.count()  # type: ignore[attr-defined]
     return organization
 
 
@@ -141,7 +176,7 @@ def organization_update(
     *, actor: Any, organization_id: int, name: str = UNSET, description: str | None = UNSET
 ) -> Organization:
     """Superusers and the organization's admins change its name and description; only given fields change."""
-    organization = organization_for(actor, organization_id, ORG_PERM_CHANGE, lock=True, with_count=True)
+    organization = organization_for(actor, organization_id, ORG_PERM_CHANGE, lock=True)
     if name is not UNSET:
         name = clean_name(name)
     if description is not UNSET:
@@ -177,8 +212,8 @@ def organization_delete(*, actor: Any, organization_id: int) -> None:
         raise PermissionDenied(ONLY_SUPERUSERS_DELETE)
     organization = organization_for(actor, organization_id, lock=True)
     # The row lock makes a concurrent member_add wait (PostgreSQL); on SQLite
-    # the write transaction is exclusive. Either way the count is current.
-    if organization.members.exists():
+    # the write transaction is exclusive. Either way the stored count is current.
+    if organization.member_count:
         raise Conflict(HAS_MEMBERS)
     name = organization.name
     organization.delete()
@@ -192,42 +227,14 @@ def organization_delete(*, actor: Any, organization_id: int) -> None:
     )
 
 
-def _locked_user_sql() -> str:
-    grant = OrganizationUserObjectPermission
-    statement = (
-        f"SELECT {sql.columns(User, 'u')}, EXISTS (SELECT 1 FROM {sql.table(grant)} g"  # noqa: S608 (names from the models)
-        f" WHERE {sql.column(grant, 'g', 'user')} = {sql.column(User, 'u', 'id')}) AS holds_grants"
-        f" FROM {sql.table(User)} u WHERE {sql.column(User, 'u', 'id')} = %s"
+def _organization_and_user(actor: Any, organization_id: int, user_id: int) -> tuple[Organization, User]:
+    """The organization the actor manages members of, and the user, both locked, in one query."""
+    organization, user = organization_and_user_for(
+        actor, organization_id, user_id, ORG_PERM_MANAGE_MEMBERS, lock=True
     )
-    if connection.features.has_select_for_update:
-        statement += " FOR UPDATE OF u" if connection.features.has_select_for_update_of else " FOR UPDATE"
-    return statement
-
-
-_LOCKED_USER_SQL: dict[str, str] = {}
-
-
-def _locked_user(user_id: int) -> User:
-    """The user, row-locked, and whether they hold any grant (written out once: every add and remove runs it).
-
-    The grants come with the row so that sync_grants() knows when there is
-    nothing to remove. On PostgreSQL the row is the latest version once the
-    lock is granted, but the grants were read before a concurrent change
-    committed: "none" is trusted only for a user in no organization
-    (grants change only together with this row, which is locked).
-    """
-    if connection.vendor not in _LOCKED_USER_SQL:
-        _LOCKED_USER_SQL[connection.vendor] = _locked_user_sql()
-    found = (
-        sql.fetch_one(User, _LOCKED_USER_SQL[connection.vendor], [user_id])
-        if sql.is_bigint(user_id)
-        else None
-    )
-    if found is None:
+    if user is None:
         raise NotFound(USER_NOT_FOUND)
-    user, (holds_grants,) = found
-    user.holds_grants = bool(holds_grants) or user.organization_id is not None  # type: ignore[attr-defined]
-    return user
+    return organization, user
 
 
 def _check_may_manage(actor: Any, organization: Organization, user: User, perms: frozenset[str]) -> None:
@@ -243,9 +250,8 @@ def _check_may_manage(actor: Any, organization: Organization, user: User, perms:
 @transaction.atomic
 def member_add(*, actor: Any, organization_id: int, user_id: int) -> User:
     """Superusers add anyone anywhere; admins and delegates add users who belong to no organization."""
-    organization = organization_for(actor, organization_id, ORG_PERM_MANAGE_MEMBERS, lock=True)
+    organization, user = _organization_and_user(actor, organization_id, user_id)
     perms = perms_on(actor, organization)
-    user = _locked_user(user_id)
     if user.organization_id == organization.pk:
         return user
     _check_may_manage(actor, organization, user, perms)
@@ -258,9 +264,8 @@ def member_add(*, actor: Any, organization_id: int, user_id: int) -> User:
 @transaction.atomic
 def member_remove(*, actor: Any, organization_id: int, user_id: int) -> User:
     """Superusers remove anyone; admins remove non-superusers but not the last admin; delegates remove users."""
-    organization = organization_for(actor, organization_id, ORG_PERM_MANAGE_MEMBERS, lock=True)
+    organization, user = _organization_and_user(actor, organization_id, user_id)
     perms = perms_on(actor, organization)
-    user = _locked_user(user_id)
     if user.organization_id != organization.pk:
         raise NotFound(NOT_A_MEMBER)
     if not actor.is_superuser:
@@ -276,10 +281,9 @@ def member_remove(*, actor: Any, organization_id: int, user_id: int) -> User:
 
 
 def _delegation_set(*, actor: Any, organization_id: int, user_id: int, grant: bool) -> User:
-    organization = organization_for(actor, organization_id, ORG_PERM_MANAGE_MEMBERS, lock=True)
+    organization, user = _organization_and_user(actor, organization_id, user_id)
     if ORG_PERM_CHANGE not in perms_on(actor, organization):
         raise PermissionDenied(ONLY_ADMINS_DELEGATE)
-    user = _locked_user(user_id)
     if user.organization_id != organization.pk:
         raise NotFound(DELEGATE_NOT_MEMBER if grant else NOT_A_MEMBER)
     if user.role != Role.USER:
@@ -321,6 +325,7 @@ __all__ = [
     "delegate_grant",
     "delegate_revoke",
     "member_add",
+    "member_count_move",
     "member_remove",
     "membership_set",
     "organization_create",

@@ -169,3 +169,57 @@ def test_member_count_is_current(world):
         o["name"]: o["member_count"] for o in api_as(world["root"]).get("/api/v1/organizations/").json()
     }
     assert listed == {"Alpha": 3, "Beta": 2}
+
+
+@pytest.mark.django_db
+def test_member_count_follows_add_remove_move_and_delete(world):
+    """The stored count moves with every membership change, whichever endpoint makes it."""
+    root = api_as(world["root"])
+    org_a, org_b = world["org_a"], world["org_b"]
+    newcomer = world["user_none"]
+
+    def counts() -> dict[str, int]:
+        shown = {o["name"]: o["member_count"] for o in root.get("/api/v1/organizations/").json()}
+        for org in (org_a, org_b):
+            one = root.get(f"/api/v1/organizations/{org.pk}").json()["member_count"]
+            assert one == shown[org.name] == org.members.count(), org.name
+        return shown
+
+    assert counts() == {"Alpha": 2, "Beta": 2}
+    assert root.post(f"/api/v1/organizations/{org_a.pk}/users/{newcomer.pk}").status_code == 200
+    assert counts() == {"Alpha": 3, "Beta": 2}
+    assert root.post(f"/api/v1/organizations/{org_a.pk}/users/{newcomer.pk}").status_code == 200  # no-op
+    assert counts() == {"Alpha": 3, "Beta": 2}
+    # A superuser's add moves a member of another organization.
+    assert root.post(f"/api/v1/organizations/{org_b.pk}/users/{newcomer.pk}").status_code == 200
+    assert counts() == {"Alpha": 2, "Beta": 3}
+    assert root.patch(f"/api/v1/users/{newcomer.pk}", {"organization_id": org_a.pk}).status_code == 200
+    assert counts() == {"Alpha": 3, "Beta": 2}
+    assert root.patch(f"/api/v1/users/{newcomer.pk}", {"organization_id": None}).status_code == 200
+    assert counts() == {"Alpha": 2, "Beta": 2}
+    assert root.delete(f"/api/v1/organizations/{org_b.pk}/users/{world['user_b'].pk}").status_code == 200
+    assert counts() == {"Alpha": 2, "Beta": 1}
+    assert root.delete(f"/api/v1/users/{world['user_a'].pk}").status_code == 204
+    assert counts() == {"Alpha": 1, "Beta": 1}
+    created = root.post(
+        "/api/v1/users/",
+        {
+            "username": "fresh",
+            "email": "fresh@example.test",
+            "password": "pw-correct-horse-9",
+            "organization_id": org_b.pk,
+        },
+    )
+    assert created.status_code == 201, created.content
+    assert counts() == {"Alpha": 1, "Beta": 2}
+
+
+@pytest.mark.django_db
+def test_refused_membership_changes_leave_the_count(world):
+    admin_a = api_as(world["admin_a"])
+    org_a = world["org_a"]
+    assert admin_a.post(f"/api/v1/organizations/{org_a.pk}/users/{world['user_b'].pk}").status_code == 403
+    assert admin_a.delete(f"/api/v1/organizations/{org_a.pk}/users/{world['admin_a'].pk}").status_code == 400
+    org_a.refresh_from_db()
+    world["org_b"].refresh_from_db()
+    assert (org_a.member_count, world["org_b"].member_count) == (2, 2)

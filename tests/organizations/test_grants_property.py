@@ -1,12 +1,14 @@
 """Property: over random sequences of operations, guardian's answers equal the matrix that role and
-membership define, every successful change leaves exactly its audit entries, and a refused one none."""
+membership define, every organization's stored member_count equals its member rows, every successful
+change leaves exactly its audit entries, and a refused one none."""
 
+from django.db.models import Count
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from portal.accounts.models import Role, User
-from portal.accounts.services import user_create, user_update
+from portal.accounts.services import user_create, user_delete, user_update
 from portal.audit.models import AuditLog
 from portal.core.exceptions import ServiceError
 from portal.organizations.models import Organization
@@ -34,6 +36,10 @@ OPS = st.one_of(
     st.tuples(st.just("grant"), st.integers(0, ACTORS - 1), st.integers(0, 3), st.integers(0, ACTORS - 1)),
     st.tuples(st.just("grant"), st.sampled_from([0, 1, 2]), st.integers(0, 1), st.integers(3, 5)),
     st.tuples(st.just("revoke"), st.integers(0, ACTORS - 1), st.integers(0, 3), st.integers(0, ACTORS - 1)),
+    # A superuser moves someone with user_update (organization_id; None: out of any).
+    st.tuples(st.just("move"), st.integers(0, ACTORS - 1), st.sampled_from([0, 1, 2, 3, None])),
+    # A superuser creates a user in an organization, then deletes them.
+    st.tuples(st.just("churn"), st.integers(0, 3)),
 )
 
 
@@ -80,6 +86,7 @@ class GrantsFollowRoleAndMembership(TestCase):
                 )
             )
         self.orgs = [organization_create(actor=root, name=f"Org{index}") for index in range(2)]
+        self.churned = 0
         # Start with members in place, so that grants, removals and moves happen often:
         # admin0, user0, user1 in Org0; admin1, user2 in Org1; user3 in none.
         for person, org in ((1, 0), (3, 0), (4, 0), (2, 1), (5, 1)):
@@ -107,6 +114,16 @@ class GrantsFollowRoleAndMembership(TestCase):
         if kind in ("grant", "revoke"):
             target = User.objects.get(pk=self.people[op[3]].pk)
             return 0 if target.manages_members == (kind == "grant") else 1
+        if kind == "move":
+            target = User.objects.get(pk=self.people[op[1]].pk)
+            new = self.org_id(op[2]) if op[2] is not None else None
+            return (
+                0
+                if target.organization_id == new
+                else (target.organization_id is not None) + (new is not None)
+            )
+        if kind == "churn":
+            return 3  # user_create, org_add_user, user_delete
         return 1  # delete
 
     def apply(self, op: tuple) -> None:
@@ -129,6 +146,22 @@ class GrantsFollowRoleAndMembership(TestCase):
             delegate_grant(actor=actor, organization_id=self.org_id(op[2]), user_id=self.people[op[3]].pk)
         elif kind == "revoke":
             delegate_revoke(actor=actor, organization_id=self.org_id(op[2]), user_id=self.people[op[3]].pk)
+        elif kind == "move":
+            root = User.objects.filter(is_superuser=True, is_active=True).first()
+            new = self.org_id(op[2]) if op[2] is not None else None
+            user_update(actor=root, user_id=actor.pk, organization_id=new)
+        elif kind == "churn":
+            root = User.objects.filter(is_superuser=True, is_active=True).first()
+            self.churned += 1
+            name = f"churn{self.churned}"
+            passer = user_create(
+                actor=root,
+                username=name,
+                email=f"{name}@x.test",
+                password="pw-correct-horse-1",
+                organization_id=self.org_id(op[1]),
+            )
+            user_delete(actor=root, user_id=passer.pk)
 
     def check_matrix(self) -> None:
         from guardian.core import ObjectPermissionChecker
@@ -145,6 +178,17 @@ class GrantsFollowRoleAndMembership(TestCase):
                 )
             if user.manages_members:
                 assert user.role == Role.USER and user.organization_id is not None
+        self.check_member_counts()
+
+    def check_member_counts(self) -> None:
+        rows = dict(
+            User.objects.exclude(organization=None)
+            .values("organization")
+            .annotate(n=Count("pk"))
+            .values_list("organization", "n")
+        )
+        stored = dict(Organization.objects.values_list("pk", "member_count"))
+        assert stored == {pk: rows.get(pk, 0) for pk in stored}, (stored, rows)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(OPS, min_size=1, max_size=14))

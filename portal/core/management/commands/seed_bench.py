@@ -2,7 +2,8 @@
 
 Rows go in with bulk_create inside one transaction, so this bypasses the
 services on purpose; the guardian grants are therefore derived here with
-the services' own rule (``expected_perms``) and then checked against it
+the services' own rule (``expected_perms``), and each organization's
+stored ``member_count`` from its member rows; both are then checked
 row for row before the transaction commits. Every account shares one
 password, hashed once.
 
@@ -18,6 +19,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from portal.accounts.models import Role, User
 from portal.organizations.models import Organization, OrganizationUserObjectPermission
@@ -27,6 +30,17 @@ BATCH = 2000
 PREFIX = "bench_"
 EXTRA_ADMINS = 2  # in the big and the small organization, besides bench_<big|small>_admin
 DELEGATES = 3
+
+
+def _member_rows() -> QuerySet:
+    """The number of users in the organization of the outer query (for Subquery)."""
+    return (
+        User.objects.filter(organization=OuterRef("pk"))
+        .order_by()
+        .values("organization")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
 
 
 class Command(BaseCommand):
@@ -62,6 +76,7 @@ class Command(BaseCommand):
                 Organization.objects.all().delete()
             info = self._seed(n_orgs, n_users, big, small, per_org, opts["password"])
             self._check_grants()
+            self._check_member_counts()
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Seeded {n_orgs} organizations, {n_users} users, "
@@ -128,6 +143,8 @@ class Command(BaseCommand):
         for i in range(unassigned):
             add(role=Role.ADMIN if i % 20 == 19 else Role.USER)
         User.objects.bulk_create(users, batch_size=BATCH)
+        # What membership_set keeps, one organization at a time, written here for all at once.
+        Organization.objects.update(member_count=Coalesce(Subquery(_member_rows()), 0))
 
         perm_ids = dict(
             Permission.objects.filter(
@@ -168,6 +185,11 @@ class Command(BaseCommand):
             },
             "unassigned_user_ids": spare,
         }
+
+    def _check_member_counts(self) -> None:
+        drifted = Organization.objects.exclude(member_count=Coalesce(Subquery(_member_rows()), 0))
+        if drifted.exists():
+            raise CommandError(f"Seeded member counts differ from the member rows (e.g. {drifted.first()}).")
 
     def _check_grants(self) -> None:
         """The grants must be exactly what role and membership give, as the services keep them."""

@@ -11,5 +11,5 @@ class Command(OperatorCommand):
         organizations = organizations_visible_to(self.actor(options))
         self.stdout.write(f"{'ID':>6}  {'MEMBERS':>7}  NAME")
         for organization in organizations:
-            count = organization.member_count  # type: ignore[attr-defined]
+            count = organization.member_count
             self.stdout.write(f"{organization.pk:>6}  {count:>7}  {organization.name}")
