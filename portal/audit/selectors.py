@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 
 from portal.audit.models import AuditLog
 from portal.core.exceptions import PermissionDenied
-from portal.organizations.permissions import ORG_PERM_VIEW_AUDIT, organization_ids_with_perm
+from portal.organizations.models import Organization
+from portal.organizations.permissions import ORG_PERM_VIEW_AUDIT, organization_ids_with_perm, perms_on
 
 AUDIT_FORBIDDEN = "Only superusers and organization admins can read the audit log."
 AUDIT_OTHER_ORG = "You can only read your own organization's audit log."
@@ -56,3 +57,15 @@ def audit_visible_to(
     if until is not None:
         entries = entries.filter(created_at__lte=until)
     return entries.order_by("-created_at", "-id")
+
+
+def organization_recent_audit(viewer: Any, organization: Organization, *, limit: int) -> list[AuditLog]:
+    """The newest entries of one organization, for its page.
+
+    The viewer's permission is the one read with the organization
+    (``perms_on``), so this costs one query, not a scope lookup as well.
+    """
+    if ORG_PERM_VIEW_AUDIT not in perms_on(viewer, organization):
+        raise PermissionDenied(AUDIT_OTHER_ORG)
+    entries = AuditLog.objects.filter(organization_id=organization.pk).order_by("-created_at", "-id")
+    return list(entries.only("created_at", "action", "username", "detail")[:limit])

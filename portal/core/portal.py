@@ -18,7 +18,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -69,12 +71,50 @@ def _has_errors(context: dict[str, Any]) -> bool:
     )
 
 
-def paginate(request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE) -> tuple[Page, str]:
-    """A page of rows from ?page=, and the query string to keep in pagination links."""
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+class _CountedPaginator(Paginator):
+    """A paginator told its total, when the caller already read it (saves the COUNT query)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def paginate(
+    request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE, count: int | None = None
+) -> tuple[Page, str]:
+    """A page of rows from ?page=, and the query string to keep in pagination links.
+
+    ``count``: the number of rows of ``queryset``, when the caller knows it already.
+    """
+    paginator = (
+        Paginator(queryset, per_page) if count is None else _CountedPaginator(queryset, per_page, count=count)
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    # The rows are read here, once, so that views can decorate them before rendering.
+    page.object_list = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
+
+
+# A number no URL of this site contains by chance: url_with_id() finds where the id goes by it.
+_ID_MARKER = 8_624_590_713_538_402_187
+
+
+def url_with_id(name: str, *args: Any) -> Callable[[int], str]:
+    """``reverse(name, args=[*args, id])`` for many ids, at the cost of one reverse().
+
+    Only for URLs whose last argument is an integer id (an ``<int:...>``
+    converter writes it as its decimal digits).
+    """
+    head, marker, tail = reverse(name, args=[*args, _ID_MARKER]).rpartition(str(_ID_MARKER))
+    if not marker:
+        raise ValueError(f"The URL {name} does not end with an integer id.")
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 def service_error(request: HttpRequest, exc: ServiceError, form: Form | None = None) -> None:

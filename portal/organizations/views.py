@@ -16,13 +16,15 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from portal.accounts.models import Role
-from portal.audit.selectors import audit_visible_to
+from portal.accounts.models import Role, User
+from portal.audit.models import AuditLog
+from portal.audit.selectors import organization_recent_audit
 from portal.core.exceptions import ServiceError
-from portal.core.portal import PAGE_SIZE, PortalRequest, paginate, render, service_error
+from portal.core.portal import PAGE_SIZE, PortalRequest, paginate, render, service_error, url_with_id
 from portal.organizations.decorators import org_permission_required, portal_login_required
 from portal.organizations.forms import MemberForm, OrganizationForm
 from portal.organizations.models import Organization
@@ -154,9 +156,12 @@ def _members_context(
     request: PortalRequest, organization: Organization, flags: dict[str, Any]
 ) -> dict[str, Any]:
     q = _search(request.GET)
-    page, page_query = paginate(request, members_of(organization, search=q))
+    # Unfiltered, the page's total is the organization's member count, read with it.
+    total = None if q else getattr(organization, "member_count", None)
+    page, page_query = paginate(request, members_of(organization, search=q), count=total)
     # Delegates are listed apart from the paginated table so that all of them show.
     delegates = list(members_of(organization).filter(manages_members=True)) if flags["can_change"] else []
+    _add_action_urls(organization, [*page.object_list, *delegates], flags)
     members_url = _detail_url(organization)
     if request.GET:
         members_url += "?" + request.GET.urlencode()
@@ -171,12 +176,44 @@ def _members_context(
     }
 
 
-def _activity(request: PortalRequest, organization: Organization) -> list[Any]:
+def _add_action_urls(organization: Organization, members: list[User], flags: dict[str, Any]) -> None:
+    """Each row's role label and action links, for the buttons the viewer may use (the services still decide).
+
+    The links come from one reverse() per action rather than one per row:
+    a page of members would otherwise spend most of its time resolving URLs.
+    """
+    remove = url_with_id("organizations:member_remove", organization.pk)
+    grant = url_with_id("organizations:delegate_grant", organization.pk)
+    revoke = url_with_id("organizations:delegate_revoke", organization.pk)
+    for member in members:
+        member.role_label = Role(member.role).label  # type: ignore[attr-defined]
+        manager_url = remove_url = ""
+        if flags["can_change"] and member.role == Role.USER:
+            manager_url = (revoke if member.manages_members else grant)(member.pk)
+        if flags["can_manage"] and _may_remove(flags, member):
+            remove_url = remove(member.pk)
+        member.manager_url = manager_url  # type: ignore[attr-defined]
+        member.remove_url = remove_url  # type: ignore[attr-defined]
+
+
+def _may_remove(flags: dict[str, Any], member: User) -> bool:
+    """Whether to offer Remove: superusers remove anyone, admins users and admins, member managers users."""
+    if flags["viewer_is_superuser"]:
+        return True
+    return member.role == Role.USER or (member.role == Role.ADMIN and flags["can_change"])
+
+
+def _activity(request: PortalRequest, organization: Organization) -> list[AuditLog]:
     try:
-        entries = audit_visible_to(request.user, organization_id=organization.pk)
+        entries = organization_recent_audit(request.user, organization, limit=RECENT_ACTIVITY)
     except ServiceError:
         return []
-    return list(entries[:RECENT_ACTIVITY])
+    for entry in entries:
+        # As the date filter would write them in the current time zone, for ten rows at a tenth of the cost.
+        when = localtime(entry.created_at)
+        entry.when_iso = when.isoformat()  # type: ignore[attr-defined]
+        entry.when = when.strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+    return entries
 
 
 @require_GET

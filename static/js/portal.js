@@ -11,13 +11,30 @@
       button.textContent = "Copied";
     });
   });
+  // One dialog can confirm many rows: its <form data-opener-action> posts where the opening
+  // link points (without JS, that link is the confirm page), and the link's data-* fill the
+  // text: [data-fill="name"] gets data-name's text, [data-fill-if="name"] shows when it is present.
+  function fill(dialog, opener) {
+    var form = dialog.querySelector("form[data-opener-action]");
+    var href = opener.getAttribute("href");
+    if (!form || !href) return;
+    dialog.querySelectorAll("[data-fill]").forEach(function (slot) {
+      slot.textContent = opener.getAttribute("data-" + slot.getAttribute("data-fill")) || "";
+    });
+    dialog.querySelectorAll("[data-fill-if]").forEach(function (slot) {
+      slot.hidden = !opener.hasAttribute("data-" + slot.getAttribute("data-fill-if"));
+    });
+    form.setAttribute("action", href);
+    form.setAttribute("hx-post", href);
+    if (window.htmx) window.htmx.process(form);
+  }
   // Confirmation dialogs: <button data-dialog="#dialog-id" type="button"> opens a <dialog>;
   // [data-close] inside closes it. Without JS the button is a link to a confirm page.
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-dialog]");
     if (opener) {
       var dialog = document.querySelector(opener.getAttribute("data-dialog"));
-      if (dialog && dialog.showModal) { event.preventDefault(); dialog.showModal(); }
+      if (dialog && dialog.showModal) { event.preventDefault(); fill(dialog, opener); dialog.showModal(); }
       return;
     }
     var closer = event.target.closest("[data-close]");

@@ -129,8 +129,11 @@ def test_inline_edit_of_name_and_description(page, world, csp_errors):
     # Cancel swaps the header back unchanged.
     page.get_by_role("link", name="Cancel").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Alpha")
+    # Focus moves to the heading once htmx has taken over the swapped header (its links included).
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
 
     page.get_by_role("link", name="Edit name and description").click()
+    expect(page.get_by_label("Name")).to_be_focused()
     page.get_by_label("Name").fill("Alpha Labs")
     page.get_by_label("Description").fill("Line one\nLine <two>")
     page.get_by_role("button", name="Save changes").click()
@@ -284,6 +287,9 @@ def test_inline_edit_works_from_the_keyboard(page, world):
     expect(page.locator("form#org-header")).to_have_count(0)
     page.get_by_role("link", name="Edit name and description").focus()
     page.keyboard.press("Enter")
+    # htmx focuses the field in the same step as it takes over the form: before that, Enter
+    # would submit it without htmx (a whole new page, focus at its top).
+    expect(page.get_by_label("Name")).to_be_focused()
     page.get_by_label("Name").fill("Alpha Keys")
     page.keyboard.press("Enter")  # submits the form
     expect(page.get_by_role("heading", level=1)).to_have_text("Alpha Keys")

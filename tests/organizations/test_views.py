@@ -481,12 +481,40 @@ def test_remove_with_htmx_answers_messages_and_an_event(world):
     assert "membersChanged" in triggers(response)
 
 
-def test_detail_page_has_a_dialog_for_each_removal(world):
-    html = client_for(world["admin_a"]).get(detail_url(world["org_a"])).content.decode()
-    user_id = world["user_a"].pk
-    assert f'data-dialog="#remove-{user_id}"' in html
-    assert f'<dialog id="remove-{user_id}"' in html
-    assert f'href="{reverse("organizations:member_remove", args=[world["org_a"].pk, user_id])}"' in html
+def test_detail_page_links_each_row_to_its_actions_and_shares_one_dialog(world):
+    org = world["org_a"]
+    delegate_grant(actor=world["root"], organization_id=org.pk, user_id=world["user_a"].pk)
+    make_user("plain", organization=org)
+    html = client_for(world["admin_a"]).get(detail_url(org)).content.decode()
+    # One confirmation dialog, filled from the Remove link that opens it (portal.js).
+    assert html.count("<dialog ") == 1
+    assert '<dialog id="remove-dialog"' in html
+    assert "data-opener-action" in html
+    for username in ("user_a", "plain", "admin_a"):
+        member = User.objects.get(username=username)
+        remove = reverse("organizations:member_remove", args=[org.pk, member.pk])
+        assert (
+            f'<a class="button secondary small" href="{remove}" data-dialog="#remove-dialog" data-username="{username}"'
+            in html
+        )
+    # Member management: revoke for the delegate, grant for the other user, nothing for the admin.
+    revoke = reverse("organizations:delegate_revoke", args=[org.pk, world["user_a"].pk])
+    grant = reverse("organizations:delegate_grant", args=[org.pk, User.objects.get(username="plain").pk])
+    assert html.count(f'form="member-actions" formaction="{revoke}"') == 2  # the row and the delegates list
+    assert html.count(f'form="member-actions" formaction="{grant}"') == 1
+    admin_id = world["admin_a"].pk
+    assert f"/members/{admin_id}/manager/" not in html
+    assert '<form id="member-actions" method="post"' in html
+
+
+def test_row_action_buttons_work_without_javascript(world):
+    org = world["org_a"]
+    client = client_for(world["admin_a"])
+    grant = reverse("organizations:delegate_grant", args=[org.pk, world["user_a"].pk])
+    assert f'formaction="{grant}"' in client.get(detail_url(org)).content.decode()
+    response = client.post(grant)  # what the browser sends: the shared form to the button's formaction
+    assert response.status_code == 302
+    assert User.objects.get(pk=world["user_a"].pk).manages_members
 
 
 def test_last_admin_cannot_remove_themselves(world):

@@ -97,3 +97,29 @@ def test_delete_and_create_pages(world, measure):
     assert measure(root_client, reverse("organizations:delete", args=[org.pk])) == small
     measure(client_for(world["admin_a"]), reverse("organizations:create"))
     measure(client_for(make_user("another_admin", role=Role.ADMIN)), reverse("organizations:create"))
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        # session, user, organization with the viewer's permissions, page of members,
+        # delegates (admins only), recent activity (admins only)
+        ("root", 6),
+        ("admin_a", 6),
+        ("user_a", 4),
+    ],
+)
+def test_detail_page_reads_the_member_total_with_the_organization(world, measure, actor, expected):
+    """No COUNT for the members table: unfiltered, its total is the organization's member count."""
+    org = world["org_a"]
+    grow_members(org, 30, world["root"])
+    client = client_for(world[actor])
+    url = reverse("organizations:detail", args=[org.pk])
+    assert measure(client, url) == expected
+    response = client.get(url + "?page=2")
+    page = response.context["page"]
+    assert page.paginator.count == org.members.count() == 32
+    assert page.number == 2
+    assert len(page.object_list) == 7
+    # Filtered, the total is counted: one query more.
+    assert measure(client, url + "?q=user") == expected + 1
