@@ -87,9 +87,11 @@ def _save_user(user: User, **kwargs: Any) -> None:
 
 
 def _organization(organization_id: int | None) -> Organization | None:
+    # Not locked here: membership_set locks it when it counts the member in
+    # (after the user: one lock order), and answers NotFound if it is gone.
     if organization_id is None:
         return None
-    organization = Organization.objects.select_for_update().filter(pk=organization_id).first()
+    organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         raise NotFound(ORGANIZATION_NOT_FOUND, field="organization_id")
     return organization

@@ -60,8 +60,8 @@ def _organization_sql(*, check_perm: bool, with_user: bool, lock: bool) -> str:
     accept_global_perms=False)`` makes, a direct user grant on the object,
     and the row also carries every codename the viewer holds there, which
     is what guardian's ``get_user_perms`` would answer next (tests hold
-    both equal). ``with_user`` adds one user's row (locked with the
-    organization's) and whether they hold any grant. Placeholders, in
+    both equal). ``with_user`` adds one user's row and whether they hold
+    any grant; ``lock`` then locks the user's row, not the organization's. Placeholders, in
     order: with ``check_perm`` the viewer id, then the organization id,
     with ``with_user`` the user id, then with ``check_perm`` the viewer id
     and the codename.
@@ -87,7 +87,9 @@ def _organization_sql(*, check_perm: bool, with_user: bool, lock: bool) -> str:
     if check_perm:
         statement += f" AND EXISTS (SELECT 1 {grants} AND {codename} = %s)"
     if lock and connection.features.has_select_for_update:
-        of = "o, u" if with_user else "o"
+        # With a user, only the user: membership changes lock the user first,
+        # then organizations (member_count_move), in one order everywhere.
+        of = "u" if with_user else "o"
         statement += f" FOR UPDATE OF {of}" if connection.features.has_select_for_update_of else " FOR UPDATE"
     return statement
 
@@ -145,7 +147,7 @@ def organization_for(
 def organization_and_user_for(
     viewer: Any, organization_id: int, user_id: int, perm: str, *, lock: bool = False
 ) -> tuple[Organization, User | None]:
-    """organization_for() and, in the same query (and lock), the user ``user_id`` (None if missing).
+    """organization_for() and, in the same query, the user ``user_id`` (None if missing), locked with ``lock``.
 
     The user comes with ``holds_grants``: whether they hold any grant at
     all, so that sync_grants() knows when there is nothing to remove. On

@@ -19,6 +19,7 @@ from portal.organizations.permissions import (
 from portal.organizations.rules import clean_description, clean_name
 from portal.organizations.selectors import (
     NOT_ENOUGH_PERMISSIONS,
+    ORGANIZATION_NOT_FOUND,
     organization_and_user_for,
     organization_for,
 )
@@ -64,52 +65,66 @@ def _save_organization(organization: Organization) -> None:
 
 
 def _member_count_move_sql() -> str:
-    org_id = sql.column_name(Organization, "id")
+    table, org_id = sql.table(Organization), sql.column_name(Organization, "id")
     count = sql.column_name(Organization, "member_count")
+    change = f"{count} = {table}.{count} + CASE WHEN {table}.{org_id} = %s THEN 1 ELSE -1 END"
+    if not connection.features.has_select_for_update:
+        # SQLite: the write transaction is the database's alone.
+        return f"UPDATE {table} SET {change} WHERE {org_id} IN (%s, %s) RETURNING {org_id}, {count}"  # noqa: S608 (names from the models)
+    # Lock both rows in id order first: an UPDATE takes its row locks in
+    # scan order, which differs between two moves of the same pair (deadlock).
     return (
-        f"UPDATE {sql.table(Organization)} SET {count} = {count} + CASE WHEN {org_id} = %s THEN 1 ELSE -1 END"  # noqa: S608 (names from the models)
-        f" WHERE {org_id} IN (%s, %s)"
+        f"UPDATE {table} SET {change} FROM (SELECT {org_id} FROM {table} WHERE {org_id} IN (%s, %s)"  # noqa: S608 (names from the models)
+        f" ORDER BY {org_id} FOR UPDATE) locked WHERE {table}.{org_id} = locked.{org_id}"
+        f" RETURNING {table}.{org_id}, {table}.{count}"
     )
 
 
 _MEMBER_COUNT_MOVE_SQL: dict[str, str] = {}
 
 
-def member_count_move(*, from_id: int | None, to_id: int | None) -> None:
+def member_count_move(*, from_id: int | None, to_id: int | None) -> dict[int, int]:
     """One member fewer in organization ``from_id`` and one more in ``to_id`` (either may be None).
 
     Arithmetic in the database (what F() would write), so that concurrent
     changes on PostgreSQL add up; one statement, written out once, for a
-    join, a leave and a move alike. Called by membership_set and, for a
-    deleted member, by user_delete, in the transaction of the change.
+    join, a leave and a move alike, which also row-locks both organizations
+    in one go (lock order: the user first, then organizations). Returns the
+    new count of each organization it found: an organization deleted
+    meanwhile is missing. Called by membership_set and, for a deleted
+    member, by user_delete, in the transaction of the change.
     """
     if from_id == to_id:
-        return
+        return {}
     if connection.vendor not in _MEMBER_COUNT_MOVE_SQL:
         _MEMBER_COUNT_MOVE_SQL[connection.vendor] = _member_count_move_sql()
     with connection.cursor() as cursor:
         cursor.execute(_MEMBER_COUNT_MOVE_SQL[connection.vendor], [to_id, from_id, to_id])
+        return dict(cursor.fetchall())
 
 
 def membership_set(*, actor: Any, user: User, organization: Organization | None) -> bool:
     """Move ``user`` into ``organization`` (or out of any, with None): the one place membership changes.
 
     The caller holds the transaction, has checked permission and locked the
-    rows; this writes the user, re-derives their grants and audits each
-    leave and join. Returns whether anything changed.
+    user; this writes the user, counts the member in (and out of the old
+    organization), re-derives their grants and audits each leave and join.
+    An organization deleted since the caller read it answers NotFound.
+    Returns whether anything changed.
     """
     old_org_id = user.organization_id
     new_org_id = organization.pk if organization is not None else None
     if old_org_id == new_org_id:
         return False
+    counts = member_count_move(from_id=old_org_id, to_id=new_org_id)
+    if organization is not None:
+        if new_org_id not in counts:
+            raise NotFound(ORGANIZATION_NOT_FOUND)
+        organization.member_count = counts[new_org_id]
     user.organization_id = new_org_id
     # Delegation is a grant within one organization; it ends with the membership.
     user.manages_members = False
     user.save(update_fields=["organization", "manages_members", "updated_at"])
-    member_count_move(from_id=old_org_id, to_id=new_org_id)
-    if organization is not None:
-        # The caller locked it (or just created it): the stored count is this plus one.
-        organization.member_count += 1
     sync_grants(user)
     member = f"{user.username} (id {user.pk})"
     if old_org_id is not None:
@@ -228,7 +243,7 @@ def organization_delete(*, actor: Any, organization_id: int) -> None:
 
 
 def _organization_and_user(actor: Any, organization_id: int, user_id: int) -> tuple[Organization, User]:
-    """The organization the actor manages members of, and the user, both locked, in one query."""
+    """The organization the actor manages members of, and the user, locked, in one query."""
     organization, user = organization_and_user_for(
         actor, organization_id, user_id, ORG_PERM_MANAGE_MEMBERS, lock=True
     )
@@ -273,6 +288,8 @@ def member_remove(*, actor: Any, organization_id: int, user_id: int) -> User:
             raise PermissionDenied(CANNOT_REMOVE_SUPERUSER)
         _check_may_manage(actor, organization, user, perms)
         if user.role == Role.ADMIN:
+            # Locked first, so that two admins removing each other cannot both pass.
+            Organization.objects.select_for_update().filter(pk=organization.pk).exists()
             other_admins = organization.members.filter(role=Role.ADMIN).exclude(pk=user.pk)
             if not other_admins.exists():
                 raise Conflict(LAST_ADMIN)

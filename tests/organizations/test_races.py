@@ -125,3 +125,67 @@ def test_concurrent_member_moves_keep_grants_consistent():
     user.refresh_from_db()
     checker = ObjectPermissionChecker(user)
     assert [o.pk for o in orgs if checker.has_perm("view_organization", o)] == [user.organization_id]
+
+
+def assert_counts_equal_rows():
+    stored = dict(Organization.objects.values_list("pk", "member_count"))
+    rows = {pk: Organization.objects.get(pk=pk).members.count() for pk in stored}
+    assert stored == rows
+
+
+def request(client, method, path, data=None):
+    """One request, to run in run_together (each with its own client, built beforehand)."""
+    return lambda: client.request(method, path, data)
+
+
+def test_concurrent_adds_removes_and_moves_keep_member_counts_equal_to_rows():
+    """Joins, leaves and moves of the same users through every path at once: no lost update, no deadlock."""
+    root = make_user("root", role="superuser")
+    orgs = [make_org(f"Count {i}") for i in range(3)]
+    admins = [make_user(f"count_admin{i}", role="admin", organization=org) for i, org in enumerate(orgs)]
+    people = [make_user(f"counted{i}") for i in range(6)]
+    for round_ in range(8):
+        calls = []
+        for index, person in enumerate(people):
+            target, other = orgs[(index + round_) % 3], orgs[(index + round_ + 1) % 3]
+            base = f"/api/v1/organizations/{target.pk}/users/{person.pk}"
+            calls += [
+                request(api_as(root), "POST", base),  # join, or move (superuser)
+                request(api_as(admins[(index + round_) % 3]), "DELETE", base),  # leave, if a member
+                request(api_as(root), "PATCH", f"/api/v1/users/{person.pk}", {"organization_id": other.pk}),
+            ]
+        responses = run_together(*calls)
+        for response in responses:
+            assert not isinstance(response, Exception), response
+            assert response.status_code in (200, 403, 404), (response.status_code, response.content)
+        assert_counts_equal_rows()
+    # Deleting members while others join their organizations.
+    victims = User.objects.filter(username__startswith="counted", organization__isnull=False)
+    calls = [request(api_as(root), "DELETE", f"/api/v1/users/{victim.pk}") for victim in victims]
+    for index in range(4):
+        late = make_user(f"late{index}")
+        calls.append(
+            request(api_as(root), "POST", f"/api/v1/organizations/{orgs[index % 3].pk}/users/{late.pk}")
+        )
+    responses = run_together(*calls)
+    assert all(r.status_code in (200, 204) for r in responses), [r.content for r in responses]
+    assert_counts_equal_rows()
+
+
+def test_member_count_races_delete_organization():
+    """An organization deleted while someone joins it: either the join fails or the delete does."""
+    root = make_user("root", role="superuser")
+    for round_ in range(10):
+        organization = make_org(f"Gone {round_}")
+        user = make_user(f"joiner{round_}")
+        deleted, moved = run_together(
+            lambda o=organization.pk: api_as(root).delete(f"/api/v1/organizations/{o}"),
+            lambda u=user.pk, o=organization.pk: api_as(root).patch(
+                f"/api/v1/users/{u}", {"organization_id": o}
+            ),
+        )
+        assert (deleted.status_code, moved.status_code) in {(204, 404), (400, 200)}, (
+            deleted.content,
+            moved.content,
+        )
+        assert_counts_equal_rows()
