@@ -142,7 +142,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Authentication -------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.accounts.backends.UserBackend",  # Django's ModelBackend, the session's user read by a prepared statement
     "guardian.backends.ObjectPermissionBackend",
 ]
 # No anonymous user row (guardian 3 reads ANONYMOUS_USER_NAME): no extra queries, and the
@@ -174,7 +174,7 @@ LOGIN_THROTTLE_PER_ADDRESS = env_int("LOGIN_THROTTLE_PER_ADDRESS", 20)
 # Only trust X-Forwarded-For when a proxy we run sets it.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "portal.core.sessions"  # Django's database sessions, loaded by a prepared statement
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

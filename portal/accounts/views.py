@@ -51,7 +51,7 @@ from portal.core.portal import (
 from portal.organizations.selectors import organizations_visible_to
 
 MAX_ID = 2**63 - 1  # beyond this an id cannot exist (and would overflow the database's integer)
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "portal.accounts.backends.UserBackend"
 NOT_STAFF = "Only superusers and admins can manage users."
 THROTTLED = "Too many failed sign-in attempts. Try again in {wait}."
 SIGNED_OUT = "You have signed out."

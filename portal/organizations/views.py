@@ -60,6 +60,8 @@ RECENT_ACTIVITY = 10
 SEARCH_MAX_LENGTH = 100
 CHOOSE_USER = "Choose a user first."
 SECTION = "organizations"
+# What a row of the members table shows (the rest of a user, password hash included, stays in the database).
+MEMBER_ROW_FIELDS = ("username", "email", "role", "is_active", "manages_members")
 
 
 def _search(data: QueryDict) -> str:
@@ -158,9 +160,14 @@ def _members_context(
     q = _search(request.GET)
     # Unfiltered, the page's total is the organization's member count, read with it.
     total = None if q else getattr(organization, "member_count", None)
-    page, page_query = paginate(request, members_of(organization, search=q), count=total)
+    members = members_of(organization, search=q).only(*MEMBER_ROW_FIELDS)
+    page, page_query = paginate(request, members, count=total)
     # Delegates are listed apart from the paginated table so that all of them show.
-    delegates = list(members_of(organization).filter(manages_members=True)) if flags["can_change"] else []
+    delegates = (
+        list(members_of(organization).filter(manages_members=True).only(*MEMBER_ROW_FIELDS))
+        if flags["can_change"]
+        else []
+    )
     _add_action_urls(organization, [*page.object_list, *delegates], flags)
     members_url = _detail_url(organization)
     if request.GET:
