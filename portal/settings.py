@@ -123,14 +123,18 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with writers of this host queued on a
+            # kernel lock instead of SQLite's polling busy handler.
+            "ENGINE": "portal.core.db.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "orgportal.sqlite3")),
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # Writers take the lock when the transaction starts, so two
                 # concurrent writers wait for each other instead of failing
-                # with "database is locked" on lock upgrade.
+                # with "database is locked" on lock upgrade. The timeout is
+                # the fallback for writers outside an atomic block and for
+                # other processes.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
