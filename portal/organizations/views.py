@@ -16,15 +16,14 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from portal.accounts.models import Role, User
-from portal.audit.models import AuditLog
 from portal.audit.selectors import organization_recent_audit
 from portal.core.exceptions import ServiceError
 from portal.core.portal import PAGE_SIZE, PortalRequest, paginate, render, service_error, url_with_id
+from portal.organizations import tables
 from portal.organizations.decorators import org_permission_required, portal_login_required
 from portal.organizations.forms import MemberForm, OrganizationForm
 from portal.organizations.models import Organization
@@ -169,6 +168,12 @@ def _members_context(
         else []
     )
     _add_action_urls(organization, [*page.object_list, *delegates], flags)
+    member_rows = tables.member_rows(
+        page.object_list,
+        viewer_id=request.user.pk,
+        organization_name=organization.name,
+        actions=flags["can_manage"],
+    )
     members_url = _detail_url(organization)
     if request.GET:
         members_url += "?" + request.GET.urlencode()
@@ -176,6 +181,7 @@ def _members_context(
         "organization": organization,
         "page": page,
         "page_query": page_query,
+        "member_rows": member_rows,
         "q": q,
         "delegates": delegates,
         "members_url": members_url,
@@ -184,7 +190,7 @@ def _members_context(
 
 
 def _add_action_urls(organization: Organization, members: list[User], flags: dict[str, Any]) -> None:
-    """Each row's role label and action links, for the buttons the viewer may use (the services still decide).
+    """Each row's action links, for the buttons the viewer may use (the services still decide).
 
     The links come from one reverse() per action rather than one per row:
     a page of members would otherwise spend most of its time resolving URLs.
@@ -193,7 +199,6 @@ def _add_action_urls(organization: Organization, members: list[User], flags: dic
     grant = url_with_id("organizations:delegate_grant", organization.pk)
     revoke = url_with_id("organizations:delegate_revoke", organization.pk)
     for member in members:
-        member.role_label = Role(member.role).label  # type: ignore[attr-defined]
         manager_url = remove_url = ""
         if flags["can_change"] and member.role == Role.USER:
             manager_url = (revoke if member.manages_members else grant)(member.pk)
@@ -210,17 +215,12 @@ def _may_remove(flags: dict[str, Any], member: User) -> bool:
     return member.role == Role.USER or (member.role == Role.ADMIN and flags["can_change"])
 
 
-def _activity(request: PortalRequest, organization: Organization) -> list[AuditLog]:
+def _activity_context(request: PortalRequest, organization: Organization) -> dict[str, Any]:
     try:
         entries = organization_recent_audit(request.user, organization, limit=RECENT_ACTIVITY)
     except ServiceError:
-        return []
-    for entry in entries:
-        # As the date filter would write them in the current time zone, for ten rows at a tenth of the cost.
-        when = localtime(entry.created_at)
-        entry.when_iso = when.isoformat()  # type: ignore[attr-defined]
-        entry.when = when.strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
-    return entries
+        entries = []
+    return {"activity": entries, "activity_rows": tables.activity_rows(entries)}
 
 
 @require_GET
@@ -231,7 +231,8 @@ def organization_detail(request: PortalRequest, organization: Organization) -> H
     context = _members_context(request, organization, flags)
     if not request.htmx or request.htmx.history_restore_request:
         context["nav_section"] = SECTION
-        context["activity"] = _activity(request, organization) if flags["can_audit"] else None
+        if flags["can_audit"]:
+            context.update(_activity_context(request, organization))
     return render(request, "organizations/detail.html", context, partial="members")
 
 
@@ -251,7 +252,7 @@ def organization_activity(request: PortalRequest, organization: Organization) ->
     """The recent audit entries, refreshed after each action on the page."""
     if not request.htmx:
         return redirect(_detail_url(organization) + "#activity")
-    context = {"organization": organization, "activity": _activity(request, organization), "can_audit": True}
+    context = {"organization": organization, "can_audit": True, **_activity_context(request, organization)}
     return TemplateResponse(request, "organizations/detail.html#activity", context)
 
 
