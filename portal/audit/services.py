@@ -3,7 +3,7 @@
 from typing import Any
 
 from portal.audit.models import Action, AuditLog
-from portal.core import context
+from portal.core import context, sql
 
 
 def audit_record(
@@ -23,7 +23,7 @@ def audit_record(
     attempted username; there is no actor).
     """
     ctx = context.current()
-    return AuditLog.objects.create(
+    entry = AuditLog(
         action=action,
         user_id=getattr(actor, "pk", None),
         username=username if username is not None else getattr(actor, "username", ""),
@@ -35,3 +35,9 @@ def audit_record(
         ip_address=ctx.ip_address,
         request_id=ctx.request_id,
     )
+    # One written-out INSERT (always a new row: append-only by construction).
+    sql.insert(entry, _FIELDS)
+    return entry
+
+
+_FIELDS = [field.name for field in AuditLog._meta.concrete_fields if not field.primary_key]

@@ -6,6 +6,7 @@ change of those facts calls :func:`sync_grants` in its own transaction, so
 the grants never drift (a property test holds this over random sequences).
 """
 
+import functools
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -42,7 +43,20 @@ def expected_perms(*, role: str, organization_id: int | None, manages_members: b
     return DELEGATE_PERMS if manages_members else MEMBER_PERMS
 
 
-def _grant_sql(count: int) -> str:
+def _codenames_sql(count: int) -> str:
+    """FROM and WHERE of the organization permissions with ``count`` codenames (placeholders), as ``p``."""
+    org = Organization._meta
+    return (
+        f"FROM {sql.table(Permission)} p INNER JOIN {sql.table(ContentType)} ct "
+        f"ON {sql.column(ContentType, 'ct', 'id')} = {sql.column(Permission, 'p', 'content_type')} "
+        f"WHERE {sql.column(ContentType, 'ct', 'app_label')} = '{org.app_label}' "
+        f"AND {sql.column(ContentType, 'ct', 'model')} = '{org.model_name}' "
+        f"AND {sql.column(Permission, 'p', 'codename')} IN ({', '.join(['%s'] * count)})"
+    )
+
+
+@functools.cache
+def _grant_sql(vendor: str, count: int) -> str:
     """Insert the user's missing grants of ``count`` codenames on one organization, ids looked up in place.
 
     The permission ids are not cached: they change when the permission
@@ -51,19 +65,31 @@ def _grant_sql(count: int) -> str:
     id again for the "not held yet" test.
     """
     grant = OrganizationUserObjectPermission
-    org = Organization._meta
     p_id = sql.column(Permission, "p", "id")
     return (
         f"INSERT INTO {sql.table(grant)} ({sql.column_name(grant, 'user')}, "  # noqa: S608 (names from the models)
         f"{sql.column_name(grant, 'permission')}, {sql.column_name(grant, 'content_object')}) "
-        f"SELECT %s, {p_id}, %s FROM {sql.table(Permission)} p INNER JOIN {sql.table(ContentType)} ct "
-        f"ON {sql.column(ContentType, 'ct', 'id')} = {sql.column(Permission, 'p', 'content_type')} "
-        f"WHERE {sql.column(ContentType, 'ct', 'app_label')} = '{org.app_label}' "
-        f"AND {sql.column(ContentType, 'ct', 'model')} = '{org.model_name}' "
-        f"AND {sql.column(Permission, 'p', 'codename')} IN ({', '.join(['%s'] * count)}) "
+        f"SELECT %s, {p_id}, %s {_codenames_sql(count)} "
         f"AND NOT EXISTS (SELECT 1 FROM {sql.table(grant)} g WHERE {sql.column(grant, 'g', 'user')} = %s "
         f"AND {sql.column(grant, 'g', 'content_object')} = %s AND {sql.column(grant, 'g', 'permission')} = {p_id})"
     )
+
+
+@functools.cache
+def _revoke_sql(vendor: str, count: int) -> str:
+    """Delete the user's grants but those of ``count`` codenames on one organization (all, with 0).
+
+    Placeholders: user id, then with codenames the organization id and the codenames.
+    """
+    grant = OrganizationUserObjectPermission
+    statement = f"DELETE FROM {sql.table(grant)} WHERE {sql.column_name(grant, 'user')} = %s"  # noqa: S608 (names from the models)
+    if count:
+        kept = f"SELECT {sql.column(Permission, 'p', 'id')} {_codenames_sql(count)}"
+        statement += (
+            f" AND NOT ({sql.column_name(grant, 'content_object')} = %s"
+            f" AND {sql.column_name(grant, 'permission')} IN ({kept}))"
+        )
+    return statement
 
 
 def sync_grants(user: Any) -> None:
@@ -71,7 +97,8 @@ def sync_grants(user: Any) -> None:
 
     Called inside the transaction of every change to role, organization or
     delegation; grants on any other organization are removed. Two
-    statements at most: remove what is not wanted, add what is missing.
+    statements at most, written out: remove what is not wanted, add what
+    is missing.
     When the query that locked the user found no grant at all (the
     ``holds_grants`` annotation, as member_add's does), there is nothing
     to remove and the first is skipped.
@@ -81,19 +108,13 @@ def sync_grants(user: Any) -> None:
             role=user.role, organization_id=user.organization_id, manages_members=user.manages_members
         )
     )
-    held = OrganizationUserObjectPermission.objects.filter(user=user)
-    if getattr(user, "holds_grants", None) is not False:
+    with connection.cursor() as cursor:
+        if getattr(user, "holds_grants", None) is not False:
+            params = [user.pk, user.organization_id, *wanted] if wanted else [user.pk]
+            cursor.execute(_revoke_sql(connection.vendor, len(wanted)), params)
         if wanted:
-            held = held.exclude(
-                content_object_id=user.organization_id,
-                permission__content_type__app_label=Organization._meta.app_label,
-                permission__codename__in=wanted,
-            )
-        held.delete()
-    if wanted:
-        with connection.cursor() as cursor:
             cursor.execute(
-                _grant_sql(len(wanted)),
+                _grant_sql(connection.vendor, len(wanted)),
                 [user.pk, user.organization_id, *wanted, user.pk, user.organization_id],
             )
     user.holds_grants = bool(wanted)

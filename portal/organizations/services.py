@@ -54,12 +54,22 @@ def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
         raise Conflict(NAME_TAKEN, field="name")
 
 
-def _save_organization(organization: Organization) -> None:
-    # The check above answers the common case in words; the database's
-    # unique index settles a race between two writers.
+def _save_organization(organization: Organization, fields: list[str] | None = None) -> None:
+    """Insert the organization, or update only ``fields`` (and updated_at) of an existing one.
+
+    The name check before answers the common case in words; the database's
+    unique index settles a race between two writers (only a new name can
+    clash, so only then does the write get a savepoint of its own).
+    """
+    if fields is not None and "name" not in fields:
+        sql.update(organization, [*fields, "updated_at"])
+        return
     try:
         with transaction.atomic():
-            organization.save()
+            if fields is None:
+                organization.save()
+            else:
+                sql.update(organization, [*fields, "updated_at"])
     except IntegrityError as exc:
         raise Conflict(NAME_TAKEN, field="name") from exc
 
@@ -124,7 +134,7 @@ def membership_set(*, actor: Any, user: User, organization: Organization | None)
     user.organization_id = new_org_id
     # Delegation is a grant within one organization; it ends with the membership.
     user.manages_members = False
-    user.save(update_fields=["organization", "manages_members", "updated_at"])
+    sql.update(user, ["organization", "manages_members", "updated_at"])
     sync_grants(user)
     member = f"{user.username} (id {user.pk})"
     if old_org_id is not None:
@@ -206,7 +216,7 @@ def organization_update(
         changes["description"] = {"old": organization.description, "new": description}
         organization.description = description
     if changes:
-        _save_organization(organization)
+        _save_organization(organization, sorted(changes))
         audit_record(
             actor=actor,
             action=Action.ORG_UPDATE,

@@ -45,14 +45,14 @@ def snapshot() -> dict:
 
 
 def _python_failure(monkeypatch, action: str) -> None:
-    create = audit_services.AuditLog.objects.create
+    insert = audit_services.sql.insert
 
-    def failing_create(**fields):
-        if fields.get("action") == action:
+    def failing_insert(entry, names):
+        if isinstance(entry, AuditLog) and entry.action == action:
             raise DatabaseError("injected: the audit log refused the entry")
-        return create(**fields)
+        return insert(entry, names)
 
-    monkeypatch.setattr(audit_services.AuditLog.objects, "create", failing_create)
+    monkeypatch.setattr(audit_services.sql, "insert", failing_insert)
 
 
 def _database_failure(action: str) -> Iterator[None]:
