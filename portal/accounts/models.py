@@ -94,7 +94,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_delegation_needs_membership",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "username"], name="user_org_username_idx")]
+        indexes = [
+            models.Index(fields=["organization", "username"], name="user_org_username_idx"),
+            # An organization's member managers, listed on its page: found without reading every member.
+            models.Index(
+                fields=["organization", "manages_members", "username"], name="user_org_managers_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.username

@@ -9,7 +9,6 @@ from django.urls import get_script_prefix, reverse
 from portal.accounts.models import Role
 from portal.accounts.selectors import may_manage_users
 
-
 NAV_URLS = {
     "home": "home",
     "organizations": "organizations:list",
@@ -38,5 +37,5 @@ def nav(request: HttpRequest) -> dict[str, Any]:
             "users": may_manage_users(user),
             "audit": user.is_superuser or (user.role == Role.ADMIN and user.organization_id is not None),
             "admin_site": user.is_superuser,
-        }
+        },
     }

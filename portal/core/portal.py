@@ -5,7 +5,7 @@ exception to :func:`service_error`, which decides nothing about
 permissions (the service already did) but only how to say it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
+from django.db.models import Model
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -20,10 +21,10 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import cached_property
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from portal.core import sql
 from portal.core.exceptions import NotFound, PermissionDenied, ServiceError
 
 if TYPE_CHECKING:
@@ -71,29 +72,38 @@ def _has_errors(context: dict[str, Any]) -> bool:
     )
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its total, when the caller already read it (saves the COUNT query)."""
+class StatementRows:
+    """A selector's page statement as a sequence for paginate(): slicing it runs the statement for those rows.
 
-    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
-
-
-def paginate(
-    request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE, count: int | None = None
-) -> tuple[Page, str]:
-    """A page of rows from ?page=, and the query string to keep in pagination links.
-
-    ``count``: the number of rows of ``queryset``, when the caller knows it already.
+    ``statement(offset, limit)`` writes the page (e.g. organizations.selectors.members_page);
+    the rows are sql.fetch_rows() of ``fields``. ``total`` is the number of rows, known to the caller.
     """
-    paginator = (
-        Paginator(queryset, per_page) if count is None else _CountedPaginator(queryset, per_page, count=count)
-    )
-    page = paginator.get_page(request.GET.get("page"))
+
+    def __init__(
+        self,
+        model: type[Model],
+        fields: Sequence[str],
+        statement: Callable[[int, int], sql.Statement],
+        *,
+        total: int,
+    ) -> None:
+        self.model, self.fields, self.statement, self.total = model, fields, statement, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: slice) -> list[sql.Row]:
+        start = index.start or 0
+        stop = self.total if index.stop is None else index.stop
+        return sql.fetch_rows(self.model, self.fields, self.statement(start, max(stop - start, 0)))
+
+
+def paginate(request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE) -> tuple[Page, str]:
+    """A page of rows from ?page=, and the query string to keep in pagination links."""
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
     # The rows are read here, once, so that views can decorate them before rendering.
     page.object_list = list(page.object_list)
     query = request.GET.copy()

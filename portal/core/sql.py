@@ -6,6 +6,7 @@ query parameter; nothing from a request is ever formatted into them.
 """
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -152,3 +153,50 @@ def update(instance: Model, names: Sequence[str]) -> int:
             [*_prepared(instance, key, add=False), instance.pk],
         )
         return cursor.rowcount
+
+
+class Row(SimpleNamespace):
+    """One row of fetch_rows(): its fields as attributes, ``pk`` for ``id``."""
+
+    @property
+    def pk(self) -> Any:
+        return self.id
+
+
+# Per database alias, model and field names: (index, converters, column) of each converted field.
+_FIELD_CONVERTERS: dict[tuple[str, type[Model], tuple[str, ...]], list[tuple[int, list, Any]]] = {}
+
+
+def _field_converters(model: type[Model], names: tuple[str, ...]) -> list[tuple[int, list, Any]]:
+    key = (connection.alias, model, names)
+    if key not in _FIELD_CONVERTERS:
+        found = []
+        for index, name in enumerate(names):
+            field = model._meta.get_field(name)
+            assert isinstance(field, Field)
+            column = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if converters:
+                found.append((index, converters, column))
+        _FIELD_CONVERTERS[key] = found
+    return _FIELD_CONVERTERS[key]
+
+
+def fetch_rows(model: type[Model], names: Sequence[str], statement: Statement) -> list[Row]:
+    """Run a statement selecting the fields ``names`` of ``model`` in that order: what
+    ``values(*names)`` would give (the same conversions), each row as a :class:`Row`."""
+    key = tuple(names)
+    converters = _field_converters(model, key)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        fetched = cursor.fetchall()
+    rows = []
+    for raw in fetched:
+        values = list(raw)
+        for index, field_converters, column in converters:
+            value = values[index]
+            for converter in field_converters:
+                value = converter(value, column, connection)
+            values[index] = value
+        rows.append(Row(**dict(zip(key, values, strict=True))))
+    return rows

@@ -197,6 +197,20 @@ def members_page(
     return _page(statement, [organization.pk], offset, limit)
 
 
+def managers_of(organization: Organization, fields: Sequence[str]) -> sql.Statement:
+    """members_of(organization).filter(manages_members=True) as one statement: ``fields`` as c0, c1, ...
+
+    Read through an index of the organization's managers (user_org_managers_idx), however many members it has.
+    """
+    columns = ", ".join(f"{sql.column(User, 'u', name)} AS c{index}" for index, name in enumerate(fields))
+    return sql.Statement(
+        f"SELECT {columns} FROM {sql.table(User)} u WHERE {sql.column(User, 'u', 'organization')} = %s"  # noqa: S608 (names from the models)
+        f" AND {sql.column(User, 'u', 'manages_members')} = %s"
+        f" ORDER BY {sql.column(User, 'u', 'username')}, {sql.column(User, 'u', 'id')}",
+        [organization.pk, True],
+    )
+
+
 def members_total(organization: Organization) -> sql.Statement:
     return sql.Statement(
         f"SELECT COUNT(*) FROM {sql.table(User)} u WHERE {sql.column(User, 'u', 'organization')} = %s",  # noqa: S608 (names from the models)

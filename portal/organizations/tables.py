@@ -17,7 +17,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
 from portal.accounts.models import Role
-from portal.audit.models import AuditLog
 
 YOU = ' <span class="muted">(you)</span>'
 INACTIVE = ' <span class="badge badge-inactive">Inactive</span>'
@@ -74,7 +73,7 @@ def _remove_link(member: Any, name: str, organization: str) -> str:
     )
 
 
-def activity_rows(entries: Iterable[AuditLog]) -> SafeString:
+def activity_rows(entries: Iterable[Any]) -> SafeString:
     """One ``<tr>`` per audit entry, its time in the current time zone (as the date filter writes it)."""
     rows = []
     for entry in entries:

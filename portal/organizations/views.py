@@ -21,8 +21,17 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from portal.accounts.models import Role, User
 from portal.audit.selectors import organization_recent_audit
+from portal.core import sql
 from portal.core.exceptions import ServiceError
-from portal.core.portal import PAGE_SIZE, PortalRequest, paginate, render, service_error, url_with_id
+from portal.core.portal import (
+    PAGE_SIZE,
+    PortalRequest,
+    StatementRows,
+    paginate,
+    render,
+    service_error,
+    url_with_id,
+)
 from portal.organizations import tables
 from portal.organizations.decorators import org_permission_required, portal_login_required
 from portal.organizations.forms import MemberForm, OrganizationForm
@@ -34,7 +43,13 @@ from portal.organizations.permissions import (
     ORG_PERM_VIEW_AUDIT,
     perms_on,
 )
-from portal.organizations.selectors import members_of, organizations_visible_to, users_addable_by
+from portal.organizations.selectors import (
+    managers_of,
+    members_of,
+    members_page,
+    organizations_visible_to,
+    users_addable_by,
+)
 from portal.organizations.services import (
     NOT_A_MEMBER,
     ONLY_ADMINS_CREATE,
@@ -60,7 +75,7 @@ SEARCH_MAX_LENGTH = 100
 CHOOSE_USER = "Choose a user first."
 SECTION = "organizations"
 # What a row of the members table shows (the rest of a user, password hash included, stays in the database).
-MEMBER_ROW_FIELDS = ("username", "email", "role", "is_active", "manages_members")
+MEMBER_ROW_FIELDS = ("id", "username", "email", "role", "is_active", "manages_members")
 
 
 def _search(data: QueryDict) -> str:
@@ -157,13 +172,21 @@ def _members_context(
     request: PortalRequest, organization: Organization, flags: dict[str, Any]
 ) -> dict[str, Any]:
     q = _search(request.GET)
-    # Unfiltered, the page's total is the organization's member count, read with it.
-    total = None if q else getattr(organization, "member_count", None)
-    members = members_of(organization, search=q).only(*MEMBER_ROW_FIELDS)
-    page, page_query = paginate(request, members, count=total)
+    members: Any
+    if q:
+        members = members_of(organization, search=q).only(*MEMBER_ROW_FIELDS)
+    else:
+        # Unfiltered (every page view), the same rows by a statement built once, not a queryset per request.
+        members = StatementRows(
+            User,
+            MEMBER_ROW_FIELDS,
+            lambda offset, limit: members_page(organization, MEMBER_ROW_FIELDS, offset=offset, limit=limit),
+            total=organization.member_count,
+        )
+    page, page_query = paginate(request, members)
     # Delegates are listed apart from the paginated table so that all of them show.
     delegates = (
-        list(members_of(organization).filter(manages_members=True).only(*MEMBER_ROW_FIELDS))
+        sql.fetch_rows(User, MEMBER_ROW_FIELDS, managers_of(organization, MEMBER_ROW_FIELDS))
         if flags["can_change"]
         else []
     )
@@ -189,7 +212,7 @@ def _members_context(
     }
 
 
-def _add_action_urls(organization: Organization, members: list[User], flags: dict[str, Any]) -> None:
+def _add_action_urls(organization: Organization, members: list[Any], flags: dict[str, Any]) -> None:
     """Each row's action links, for the buttons the viewer may use (the services still decide).
 
     The links come from one reverse() per action rather than one per row:
@@ -208,7 +231,7 @@ def _add_action_urls(organization: Organization, members: list[User], flags: dic
         member.remove_url = remove_url  # type: ignore[attr-defined]
 
 
-def _may_remove(flags: dict[str, Any], member: User) -> bool:
+def _may_remove(flags: dict[str, Any], member: Any) -> bool:
     """Whether to offer Remove: superusers remove anyone, admins users and admins, member managers users."""
     if flags["viewer_is_superuser"]:
         return True

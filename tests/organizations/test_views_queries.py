@@ -1,10 +1,12 @@
 """Each organization page costs a small, fixed number of queries: the same with 3 or 40 rows."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from portal.accounts.models import Role
+from portal.organizations.selectors import managers_of
 from portal.organizations.services import delegate_grant
 from tests.conftest import make_org, make_user
 
@@ -123,3 +125,15 @@ def test_detail_page_reads_the_member_total_with_the_organization(world, measure
     assert len(page.object_list) == 7
     # Filtered, the total is counted: one query more.
     assert measure(client, url + "?q=user") == expected + 1
+
+
+def test_member_managers_are_found_through_their_index(world):
+    """The page lists an organization's member managers without reading its other members (SQLite's plan)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL plans by table statistics")
+    statement = managers_of(world["org_a"], ["id", "username"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + statement.sql, statement.params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "user_org_managers_idx (organization_id=? AND manages_members=?)" in plan
+    assert "TEMP B-TREE" not in plan  # already in username order
