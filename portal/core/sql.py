@@ -99,34 +99,42 @@ def fetch_one[M: Model](
     return None if row is None else instance(model, row)
 
 
-# Per database vendor, model and field names: the INSERT or UPDATE statement.
-_WRITES: dict[tuple[str, str, type[Model], tuple[str, ...]], str] = {}
+# Per database vendor, model and field names: the INSERT or UPDATE statement, and the fields.
+_WRITES: dict[tuple[str, str, type[Model], tuple[str, ...]], tuple[str, list[Field]]] = {}
 
 
-def _write_statement(kind: str, model: type[Model], names: tuple[str, ...]) -> str:
+def _write_statement(kind: str, model: type[Model], names: tuple[str, ...]) -> tuple[str, list[Field]]:
     key = (connection.vendor, kind, model, names)
     if key not in _WRITES:
+        fields = [model._meta.get_field(name) for name in names]
         pk = column_name(model, model._meta.pk.name)  # type: ignore[union-attr]
         if kind == "insert":
-            _WRITES[key] = (
+            statement = (
                 f"INSERT INTO {table(model)} ({', '.join(column_name(model, name) for name in names)})"  # noqa: S608 (names from the models)
                 f" VALUES ({', '.join(['%s'] * len(names))}) RETURNING {pk}"
             )
         else:
             assignments = ", ".join(f"{column_name(model, name)} = %s" for name in names)
-            _WRITES[key] = f"UPDATE {table(model)} SET {assignments} WHERE {pk} = %s"  # noqa: S608 (names from the models)
+            statement = f"UPDATE {table(model)} SET {assignments} WHERE {pk} = %s"  # noqa: S608 (names from the models)
+        _WRITES[key] = (statement, [field for field in fields if isinstance(field, Field)])
     return _WRITES[key]
 
 
-def _prepared(instance: Model, names: tuple[str, ...], *, add: bool) -> list[Any]:
+def _execute_write(kind: str, instance: Model, names: Sequence[str]) -> Any:
     # What Model.save() sends: pre_save() (auto_now and auto_now_add set the
     # time on the instance), then the field's conversion for this database.
-    values = []
-    for name in names:
-        field = instance._meta.get_field(name)
-        assert isinstance(field, Field)
-        values.append(field.get_db_prep_save(field.pre_save(instance, add), connection))
-    return values
+    statement, fields = _write_statement(kind, type(instance), tuple(names))
+    add = kind == "insert"
+    params = [field.get_db_prep_save(field.pre_save(instance, add), connection) for field in fields]
+    if not add:
+        params.append(instance.pk)
+    cursor = connection.cursor()
+    try:
+        cursor.execute(statement, params)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
 def insert(instance: Model, names: Sequence[str]) -> None:
@@ -136,9 +144,7 @@ def insert(instance: Model, names: Sequence[str]) -> None:
     compiles the statement each time, which costs several times running it.
     No signals are sent (the project has none).
     """
-    key = tuple(names)
-    with connection.cursor() as cursor:
-        cursor.execute(_write_statement("insert", type(instance), key), _prepared(instance, key, add=True))
+    with _execute_write("insert", instance, names) as cursor:
         instance.pk = cursor.fetchone()[0]
     instance._state.adding = False
     instance._state.db = connection.alias
@@ -146,12 +152,7 @@ def insert(instance: Model, names: Sequence[str]) -> None:
 
 def update(instance: Model, names: Sequence[str]) -> int:
     """UPDATE only the instance's ``names`` fields, as save(update_fields=names) would; the rows changed."""
-    key = tuple(names)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _write_statement("update", type(instance), key),
-            [*_prepared(instance, key, add=False), instance.pk],
-        )
+    with _execute_write("update", instance, names) as cursor:
         return cursor.rowcount
 
 
