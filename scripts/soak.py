@@ -14,7 +14,7 @@ Afterwards it checks, through the API and the database:
   - no 5xx and no request without an answer;
   - every refused cross-tenant attempt was refused (403);
   - no member of a deleted organization;
-  - every organization's member_count equals its member rows and list;
+  - every organization's stored member_count (the column, and the API's) equals its member rows and list;
   - each client's users are where the client last successfully put them;
   - the guardian grants are exactly those role and membership give;
   - one audit entry per successful change: the audit log grew, per action,
@@ -1008,6 +1008,12 @@ def check_invariants(
                 "LEFT JOIN accounts_user u ON u.organization_id = o.id GROUP BY o.id"
             ).fetchall()
         )
+        # The stored column itself, not only what the API shows of it.
+        stored_drift = conn.execute(
+            "SELECT o.id, o.member_count, count(u.id) FROM organizations_organization o "
+            "LEFT JOIN accounts_user u ON u.organization_id = o.id "
+            "GROUP BY o.id, o.member_count HAVING o.member_count <> count(u.id) ORDER BY o.id"
+        ).fetchall()
         orphans = conn.execute(
             "SELECT count(*) FROM accounts_user u LEFT JOIN organizations_organization o "
             "ON o.id = u.organization_id WHERE u.organization_id IS NOT NULL AND o.id IS NULL"
@@ -1035,9 +1041,10 @@ def check_invariants(
         ).fetchone()[0]
     counted = {org["id"]: org["member_count"] for org in organizations}
     record(
-        "member_count equals the member rows",
-        not mismatched and counted == rows,
-        f"API mismatches {mismatched[:5]}; API vs rows differ for {[k for k in rows if counted.get(k) != rows[k]][:5]}",
+        "member_count (stored column and API) equals the member rows",
+        not mismatched and counted == rows and not stored_drift,
+        f"API mismatches {mismatched[:5]}; API vs rows differ for {[k for k in rows if counted.get(k) != rows[k]][:5]};"
+        f" stored vs rows (id, stored, rows) {stored_drift[:5]}",
     )
     record(
         "no member of a deleted organization",
