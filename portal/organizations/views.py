@@ -27,10 +27,10 @@ from portal.core.portal import (
     PAGE_SIZE,
     PortalRequest,
     StatementRows,
+    id_url,
     paginate,
     render,
     service_error,
-    url_with_id,
 )
 from portal.organizations import tables
 from portal.organizations.decorators import org_permission_required, portal_login_required
@@ -84,7 +84,7 @@ def _search(data: QueryDict) -> str:
 
 
 def _detail_url(organization: Organization) -> str:
-    return reverse("organizations:detail", args=[organization.pk])
+    return id_url("organizations:detail", organization.pk)
 
 
 def _flags(request: PortalRequest, organization: Organization) -> dict[str, Any]:
@@ -213,22 +213,19 @@ def _members_context(
 
 
 def _add_action_urls(organization: Organization, members: list[Any], flags: dict[str, Any]) -> None:
-    """Each row's action links, for the buttons the viewer may use (the services still decide).
-
-    The links come from one reverse() per action rather than one per row:
-    a page of members would otherwise spend most of its time resolving URLs.
-    """
-    remove = url_with_id("organizations:member_remove", organization.pk)
-    grant = url_with_id("organizations:delegate_grant", organization.pk)
-    revoke = url_with_id("organizations:delegate_revoke", organization.pk)
+    """Each row's action links, for the buttons the viewer may use (the services still decide)."""
+    org = organization.pk
     for member in members:
         manager_url = remove_url = ""
         if flags["can_change"] and member.role == Role.USER:
-            manager_url = (revoke if member.manages_members else grant)(member.pk)
+            action = (
+                "organizations:delegate_revoke" if member.manages_members else "organizations:delegate_grant"
+            )
+            manager_url = id_url(action, org, member.pk)
         if flags["can_manage"] and _may_remove(flags, member):
-            remove_url = remove(member.pk)
-        member.manager_url = manager_url  # type: ignore[attr-defined]
-        member.remove_url = remove_url  # type: ignore[attr-defined]
+            remove_url = id_url("organizations:member_remove", org, member.pk)
+        member.manager_url = manager_url
+        member.remove_url = remove_url
 
 
 def _may_remove(flags: dict[str, Any], member: Any) -> bool:
