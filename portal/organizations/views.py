@@ -75,6 +75,8 @@ SEARCH_MAX_LENGTH = 100
 CHOOSE_USER = "Choose a user first."
 SECTION = "organizations"
 # What a row of the members table shows (the rest of a user, password hash included, stays in the database).
+# The organization page's own links (organizations:<name>, each taking the organization's id).
+PAGE_URLS = ("detail", "edit", "delete", "member_add", "activity")
 MEMBER_ROW_FIELDS = ("id", "username", "email", "role", "is_active", "manages_members")
 
 
@@ -88,9 +90,13 @@ def _detail_url(organization: Organization) -> str:
 
 
 def _flags(request: PortalRequest, organization: Organization) -> dict[str, Any]:
-    """What the viewer may use on this organization's page: only to hide buttons; the services still decide."""
+    """What the viewer may use on this organization's page: only to hide buttons; the services still decide.
+
+    With the page's links (``urls``), which every part of the page uses.
+    """
     perms = perms_on(request.user, organization)
     return {
+        "urls": {name: id_url(f"organizations:{name}", organization.pk) for name in PAGE_URLS},
         "can_change": ORG_PERM_CHANGE in perms,
         "can_manage": ORG_PERM_MANAGE_MEMBERS in perms,
         "can_audit": ORG_PERM_VIEW_AUDIT in perms,
@@ -272,7 +278,11 @@ def organization_activity(request: PortalRequest, organization: Organization) ->
     """The recent audit entries, refreshed after each action on the page."""
     if not request.htmx:
         return redirect(_detail_url(organization) + "#activity")
-    context = {"organization": organization, "can_audit": True, **_activity_context(request, organization)}
+    context = {
+        "organization": organization,
+        **_flags(request, organization),
+        **_activity_context(request, organization),
+    }
     return TemplateResponse(request, "organizations/detail.html#activity", context)
 
 
