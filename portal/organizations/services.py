@@ -236,8 +236,9 @@ def organization_delete(*, actor: Any, organization_id: int) -> None:
         # Permission before existence: a non-superuser learns nothing about the id.
         raise PermissionDenied(ONLY_SUPERUSERS_DELETE)
     organization = organization_for(actor, organization_id, lock=True)
-    # The row lock makes a concurrent member_add wait (PostgreSQL); on SQLite
-    # the write transaction is exclusive. Either way the stored count is current.
+    # Every join counts itself in under this row's lock (member_count_move):
+    # on PostgreSQL one that runs now waits, then finds the row gone (404);
+    # on SQLite the write transaction is exclusive. Either way the count is current.
     if organization.member_count:
         raise Conflict(HAS_MEMBERS)
     name = organization.name
