@@ -189,3 +189,21 @@ def test_member_count_races_delete_organization():
             moved.content,
         )
         assert_counts_equal_rows()
+
+
+def test_two_admins_removing_each_other_leave_one():
+    """Each is the other's "other admin": the organization's lock makes the second see the first gone."""
+    for round_ in range(10):
+        organization = make_org(f"Pair {round_}")
+        first = make_user(f"first{round_}", role="admin", organization=organization)
+        second = make_user(f"second{round_}", role="admin", organization=organization)
+        base = f"/api/v1/organizations/{organization.pk}/users"
+        responses = run_together(
+            request(api_as(first), "DELETE", f"{base}/{second.pk}"),
+            request(api_as(second), "DELETE", f"{base}/{first.pk}"),
+        )
+        assert sorted(r.status_code for r in responses) in ([200, 400], [200, 403]), [
+            r.content for r in responses
+        ]
+        assert organization.members.filter(role="admin").count() == 1
+        assert_counts_equal_rows()
