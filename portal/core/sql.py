@@ -54,22 +54,28 @@ def no_limit() -> Any:
     return connection.ops.no_limit_value()
 
 
-# Per database alias and model: (index, converters, column) of each concrete
-# field whose raw value the backend or the field converts.
-_CONVERTERS: dict[tuple[str, type[Model]], list[tuple[int, list, Any]]] = {}
+# Per database alias, model and field names: (index, converters, column) of each converted field.
+_FIELD_CONVERTERS: dict[tuple[str, type[Model], tuple[str, ...]], list[tuple[int, list, Any]]] = {}
 
 
-def _converters(model: type[Model]) -> list[tuple[int, list, Any]]:
-    key = (connection.alias, model)
-    if key not in _CONVERTERS:
+def _field_converters(model: type[Model], names: tuple[str, ...]) -> list[tuple[int, list, Any]]:
+    key = (connection.alias, model, names)
+    if key not in _FIELD_CONVERTERS:
         found = []
-        for index, field in enumerate(model._meta.concrete_fields):
+        for index, name in enumerate(names):
+            field = model._meta.get_field(name)
+            assert isinstance(field, Field)
             column = field.get_col(model._meta.db_table)
             converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
             if converters:
                 found.append((index, converters, column))
-        _CONVERTERS[key] = found
-    return _CONVERTERS[key]
+        _FIELD_CONVERTERS[key] = found
+    return _FIELD_CONVERTERS[key]
+
+
+def _converters(model: type[Model]) -> list[tuple[int, list, Any]]:
+    """(index, converters, column) of each concrete field whose raw value the backend or the field converts."""
+    return _field_converters(model, tuple(field.name for field in model._meta.concrete_fields))
 
 
 def instance[M: Model](model: type[M], row: Sequence[Any]) -> tuple[M, tuple[Any, ...]]:
@@ -162,25 +168,6 @@ class Row(SimpleNamespace):
     @property
     def pk(self) -> Any:
         return self.id
-
-
-# Per database alias, model and field names: (index, converters, column) of each converted field.
-_FIELD_CONVERTERS: dict[tuple[str, type[Model], tuple[str, ...]], list[tuple[int, list, Any]]] = {}
-
-
-def _field_converters(model: type[Model], names: tuple[str, ...]) -> list[tuple[int, list, Any]]:
-    key = (connection.alias, model, names)
-    if key not in _FIELD_CONVERTERS:
-        found = []
-        for index, name in enumerate(names):
-            field = model._meta.get_field(name)
-            assert isinstance(field, Field)
-            column = field.get_col(model._meta.db_table)
-            converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-            if converters:
-                found.append((index, converters, column))
-        _FIELD_CONVERTERS[key] = found
-    return _FIELD_CONVERTERS[key]
 
 
 def fetch_rows(model: type[Model], names: Sequence[str], statement: Statement) -> list[Row]:
