@@ -15,13 +15,11 @@ from portal.organizations.selectors import organization_for
 View = Callable[..., HttpResponse]
 
 
-def org_permission_required(perm: str = ORG_PERM_VIEW, *, with_count: bool = False) -> Callable[[View], View]:
+def org_permission_required(perm: str = ORG_PERM_VIEW) -> Callable[[View], View]:
     """Resolve ``organization_id`` from the URL once and pass the organization to the view.
 
     The selector decides: a viewer without ``perm`` gets the portal's 403
     page whether or not the id exists; a superuser gets 404 for a missing id.
-    ``with_count`` no longer does anything (``member_count`` is a column,
-    always loaded); it stays until the views stop passing it.
     """
 
     def decorator(view: View) -> View:

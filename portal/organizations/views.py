@@ -250,7 +250,7 @@ def _activity_context(request: PortalRequest, organization: Organization) -> dic
 
 
 @require_GET
-@org_permission_required(ORG_PERM_VIEW, with_count=True)
+@org_permission_required(ORG_PERM_VIEW)
 def organization_detail(request: PortalRequest, organization: Organization) -> HttpResponse:
     """The organization's page; for htmx (filter, pagination, refresh after an action) just the members table."""
     flags = _flags(request, organization)
@@ -321,7 +321,7 @@ def organization_edit(request: PortalRequest, organization: Organization) -> Htt
 
 
 @require_http_methods(["GET", "POST"])
-@org_permission_required(ORG_PERM_DELETE, with_count=True)
+@org_permission_required(ORG_PERM_DELETE)
 def organization_delete_view(request: PortalRequest, organization: Organization) -> HttpResponse:
     """Superusers delete an organization once it has no members; the confirm page warns while it has."""
     if request.method == "POST":
