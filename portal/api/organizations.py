@@ -83,5 +83,6 @@ def list_members(
         rows=lambda fields, offset, limit: selectors.members_page(
             organization, fields, offset=offset, limit=limit
         ),
-        total=lambda: selectors.members_total(organization),
+        # The stored count, read with the organization: no COUNT over its members.
+        total=organization.member_count,
     )

@@ -52,15 +52,16 @@ def paginate_statement(
     model: type[Model],
     *,
     rows: Callable[[Sequence[str], int, int | None], Statement],
-    total: Callable[[], Statement],
+    total: Callable[[], Statement] | int,
 ) -> HttpResponse:
     """paginate(), for a selector that writes its page as one statement: ``rows(fields, offset, limit)``.
 
     The page goes into the response as JSON of ``schema``'s fields, without
     a model instance or a pydantic validation per row (portal.api.rendering);
     declare ``list[schema]`` as the operation's response so that the OpenAPI
-    document describes it. The total comes with the page when the page may
-    not hold every row (on SQLite in the same statement).
+    document describes it. ``total`` is the number of rows when the caller
+    knows it (a stored count), else the statement that counts them: it runs
+    only when the page may not hold every row (on SQLite in the same statement).
     """
     fields = list(schema.model_fields)
     may_be_partial = page.skip != 0 or page.limit is not None
@@ -68,8 +69,10 @@ def paginate_statement(
         rows(fields, page.skip, page.limit),
         fields,
         rendering.field_kinds(model, fields),
-        total() if may_be_partial else None,
+        total() if may_be_partial and not isinstance(total, int) else None,
     )
+    if isinstance(total, int) and may_be_partial:
+        counted = total
     response["X-Total-Count"] = str(fetched if counted is None else counted)
     response.content = body
     return response

@@ -211,13 +211,6 @@ def managers_of(organization: Organization, fields: Sequence[str]) -> sql.Statem
     )
 
 
-def members_total(organization: Organization) -> sql.Statement:
-    return sql.Statement(
-        f"SELECT COUNT(*) FROM {sql.table(User)} u WHERE {sql.column(User, 'u', 'organization')} = %s",  # noqa: S608 (names from the models)
-        [organization.pk],
-    )
-
-
 def _visible_organizations(viewer: Any) -> tuple[str, list[Any]]:
     """FROM and WHERE of organizations_visible_to(viewer), no search (the API's list)."""
     if viewer.is_superuser:

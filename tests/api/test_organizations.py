@@ -3,7 +3,10 @@
 from datetime import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from portal.accounts.models import User
 from portal.audit.models import AuditLog
 from tests.conftest import api_as, make_org, make_user
 from tests.helpers import snapshot
@@ -149,6 +152,23 @@ def test_pagination_skip_limit_and_total(root):
     assert len(whole.json()) == 7 and whole["X-Total-Count"] == "7"
     beyond = client.get("/api/v1/organizations/", {"skip": 100, "limit": 5})
     assert beyond.json() == [] and beyond["X-Total-Count"] == "7"
+
+
+@pytest.mark.django_db
+def test_member_pages_take_their_total_from_the_stored_count(world):
+    org = world["org_a"]
+    for index in range(5):
+        make_user(f"crew{index}", organization=org)
+    client = api_as(world["admin_a"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/organizations/{org.pk}/users", {"skip": 1, "limit": 2})
+    assert [user["username"] for user in response.json()] == ["crew0", "crew1"]
+    assert response["X-Total-Count"] == str(User.objects.filter(organization=org).count()) == "7"
+    assert not [query for query in queries.captured_queries if "SELECT COUNT(*) FROM" in query["sql"].upper()]
+    beyond = client.get(f"/api/v1/organizations/{org.pk}/users", {"skip": 50, "limit": 2})
+    assert beyond.json() == [] and beyond["X-Total-Count"] == "7"
+    whole = client.get(f"/api/v1/organizations/{org.pk}/users")
+    assert len(whole.json()) == 7 and whole["X-Total-Count"] == "7"
 
 
 @pytest.mark.django_db
