@@ -3,6 +3,8 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
@@ -46,5 +48,23 @@ api.add_router("/users", users.router)
 api.add_router("/audit-logs", audit.router)
 
 
+@csrf_exempt  # as every API operation (bearer tokens, no cookies); it only hands over to one of them
 def api_not_found(request: HttpRequest, *args, **kwargs):
+    """No operation has this path: the one it names with the other ending, else FastPKI's JSON 404.
+
+    FastPKI documents collections with a slash (``/organizations/``) and
+    items without (``/organizations/1``); clients use either form, and both
+    work without a redirect. Only a path no operation matches comes here,
+    so the common case costs nothing.
+    """
+    path = request.path_info
+    other = path[:-1] if path.endswith("/") else f"{path}/"
+    try:
+        match = resolve(other)
+    except Resolver404:
+        match = None
+    if match is not None and match.url_name != "api-not-found":
+        request.path_info = other
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)
     return api.create_response(request, {"detail": "Not Found"}, status=404)

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
-from django.urls import Resolver404, resolve
 
 from portal.core import context
 
@@ -47,41 +46,26 @@ def is_api_path(path: str) -> bool:
 
 
 class ApiPathMiddleware:
-    """API paths work with and without a trailing slash, without a redirect.
+    """An API path that exists but not for this method answers FastPKI's JSON 405, not Django's empty one.
 
-    FastPKI documents collections with a slash (``/organizations/``) and
-    items without (``/organizations/1``); clients use either form.
+    (Paths with or without a trailing slash: portal.api.api_not_found.)
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path_info
-        if not is_api_path(path):
-            return self.get_response(request)
-        if not _resolves(path):
-            other = path[:-1] if path.endswith("/") else path + "/"
-            if _resolves(other):
-                request.path_info = other
         response = self.get_response(request)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
-            "application/json"
+        if (
+            response.status_code == 405
+            and is_api_path(request.path_info)
+            and not response.get("Content-Type", "").startswith("application/json")
         ):
             allow = response.get("Allow", "")
             response = JsonResponse({"detail": "Method Not Allowed"}, status=405)
             if allow:
                 response["Allow"] = allow
         return response
-
-
-def _resolves(path: str) -> bool:
-    """Whether an API operation (not the JSON 404 catch-all) serves this path."""
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return False
-    return match.url_name != "api-not-found"
 
 
 class DatabaseUnavailableMiddleware:

@@ -1,8 +1,10 @@
 """Wire details: JSON 404s, optional trailing slashes without redirects, OpenAPI, docs, health."""
 
+import json
 import re
 
 import pytest
+from django.test import Client
 
 from tests.conftest import ApiClient, api_as
 
@@ -31,6 +33,30 @@ def test_item_paths_accept_trailing_slash_for_writes(world):
     assert client.put(f"/api/v1/organizations/{org}/", {"description": "d"}).status_code == 200
     assert client.post(f"/api/v1/organizations/{org}/users/{world['user_none'].pk}/").status_code == 200
     assert client.get(f"/api/v1/organizations/{org}/users/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("post", "/api/v1/organizations", 201),
+        ("put", "/api/v1/organizations/{org}/", 200),
+        ("post", "/api/v1/organizations/{org}/users/{user}/", 200),
+        ("delete", "/api/v1/organizations/{org}/users/{user}/", 200),
+    ],
+)
+def test_other_slash_writes_need_no_csrf_cookie_as_any_api_write(world, method, path, status):
+    """Scripts send a bearer token, never a CSRF cookie: the other-slash form is served like the documented one."""
+    org, user = world["org_a"].pk, world["user_none"].pk
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {api_as(world['root']).token}")
+    if method == "delete":
+        client.post(f"/api/v1/organizations/{org}/users/{user}", content_type="application/json")
+    response = getattr(client, method)(
+        path.format(org=org, user=user),
+        json.dumps({"name": "Gamma", "description": "d"}),
+        content_type="application/json",
+    )
+    assert response.status_code == status, response.content
 
 
 @pytest.mark.django_db
