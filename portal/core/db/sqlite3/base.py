@@ -23,11 +23,24 @@ sleeps in the kernel and wakes the moment the holder lets go.
   connection to the same file does not wait for itself.
 - In-memory databases have no file and no other writer: no lock (nor for
   a ``file:`` URI name, which keeps the busy handler).
+
+Checkpoints, too, leave the writers' path. In WAL mode the commit that
+fills the log past ``wal_autocheckpoint`` pages copies it back into the
+database and, with ``synchronous=NORMAL``, waits for the disk (fsync),
+all while it holds the write lock every other writer queues on. Here a
+thread per process and database file runs a PASSIVE checkpoint every
+``CHECKPOINT_INTERVAL`` seconds on a connection of its own (SQLite lets a
+checkpoint run beside readers and writers), and the connections' own
+automatic checkpoint moves out to ``SAFETY_CHECKPOINT_PAGES``: it only
+acts if that thread stopped, so the log stays bounded either way.
 """
 
 import fcntl
+import logging
 import os
+import sqlite3
 import threading
+import time
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -41,6 +54,50 @@ _holders_guard = threading.Lock()
 # The stubs leave out the transaction hooks overridden here.
 _SQLiteWrapper: Any = base.DatabaseWrapper
 
+CHECKPOINT_INTERVAL = 0.5
+SAFETY_CHECKPOINT_PAGES = 20000  # about 80 MB of log: reached only if the checkpoint thread stopped
+
+logger = logging.getLogger(__name__)
+# (process id, database file) -> its checkpoint thread.
+_checkpointers: dict[tuple[int, str], threading.Thread] = {}
+_checkpointers_guard = threading.Lock()
+
+
+def checkpoint(path: str) -> tuple[int, int, int]:
+    """One PASSIVE checkpoint of the database file: (busy, frames in the log, frames checkpointed)."""
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        conn.close()
+    return busy, log, done
+
+
+def _checkpoint_forever(path: str, interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        try:
+            checkpoint(path)
+        except sqlite3.Error as exc:  # the next round tries again; the safety checkpoint bounds the log
+            logger.warning("WAL checkpoint of %s failed: %s", path, exc)
+
+
+def ensure_checkpointer(path: str, interval: float = CHECKPOINT_INTERVAL) -> threading.Thread:
+    """Start this process's checkpoint thread for the database file, once (again in a forked worker)."""
+    key = (os.getpid(), path)
+    with _checkpointers_guard:
+        thread = _checkpointers.get(key)
+        if thread is None or not thread.is_alive():
+            thread = threading.Thread(
+                target=_checkpoint_forever,
+                args=(path, interval),
+                name=f"sqlite-checkpoint {path}",
+                daemon=True,
+            )
+            thread.start()
+            _checkpointers[key] = thread
+    return thread
+
 
 class DatabaseWrapper(_SQLiteWrapper):
     _lock_fd: int | None = None
@@ -52,6 +109,13 @@ class DatabaseWrapper(_SQLiteWrapper):
         if self.is_in_memory_db() or name.startswith("file:"):
             return None
         return f"{name}.write-lock"
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        conn = super().get_new_connection(conn_params)
+        if self._write_lock_path() is not None:  # a database file (not in memory, not a URI)
+            conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_CHECKPOINT_PAGES}")
+            ensure_checkpointer(str(self.settings_dict["NAME"]))
+        return conn
 
     def _write_lock_acquire(self) -> None:
         path = self._write_lock_path()
