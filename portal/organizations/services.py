@@ -263,14 +263,22 @@ def _organization_and_user(actor: Any, organization_id: int, user_id: int) -> tu
     return organization, user
 
 
-def _check_may_manage(actor: Any, organization: Organization, user: User, perms: frozenset[str]) -> None:
-    """The rules on whom a non-superuser may add or remove (SPEC section 3)."""
+def member_manage_refusal(actor: Any, role: str, perms: frozenset[str]) -> str | None:
+    """Why the actor, holding ``perms`` on the organization, may not add or remove a member with
+    this role (SPEC section 3); None when they may. The pages use it to offer only what will work."""
     if actor.is_superuser:
-        return
-    if user.role == Role.SUPERUSER:
-        raise PermissionDenied(CANNOT_ADD_SUPERUSER)
-    if ORG_PERM_CHANGE not in perms and user.role != Role.USER:
-        raise PermissionDenied(DELEGATE_USERS_ONLY)
+        return None
+    if role == Role.SUPERUSER:
+        return CANNOT_ADD_SUPERUSER
+    if ORG_PERM_CHANGE not in perms and role != Role.USER:
+        return DELEGATE_USERS_ONLY
+    return None
+
+
+def _check_may_manage(actor: Any, organization: Organization, user: User, perms: frozenset[str]) -> None:
+    refusal = member_manage_refusal(actor, user.role, perms)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
 
 
 @transaction.atomic

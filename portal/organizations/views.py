@@ -57,6 +57,7 @@ from portal.organizations.services import (
     delegate_grant,
     delegate_revoke,
     member_add,
+    member_manage_refusal,
     member_remove,
     organization_create,
     organization_create_allowed,
@@ -196,7 +197,7 @@ def _members_context(
         if flags["can_change"]
         else []
     )
-    _add_action_urls(organization, [*page.object_list, *delegates], flags)
+    _add_action_urls(request, organization, [*page.object_list, *delegates], flags)
     member_rows = tables.member_rows(
         page.object_list,
         viewer_id=request.user.pk,
@@ -218,9 +219,12 @@ def _members_context(
     }
 
 
-def _add_action_urls(organization: Organization, members: list[Any], flags: dict[str, Any]) -> None:
+def _add_action_urls(
+    request: PortalRequest, organization: Organization, members: list[Any], flags: dict[str, Any]
+) -> None:
     """Each row's action links, for the buttons the viewer may use (the services still decide)."""
     org = organization.pk
+    perms = perms_on(request.user, organization)
     for member in members:
         manager_url = remove_url = ""
         if flags["can_change"] and member.role == Role.USER:
@@ -228,17 +232,10 @@ def _add_action_urls(organization: Organization, members: list[Any], flags: dict
                 "organizations:delegate_revoke" if member.manages_members else "organizations:delegate_grant"
             )
             manager_url = id_url(action, org, member.pk)
-        if flags["can_manage"] and _may_remove(flags, member):
+        if flags["can_manage"] and member_manage_refusal(request.user, member.role, perms) is None:
             remove_url = id_url("organizations:member_remove", org, member.pk)
         member.manager_url = manager_url
         member.remove_url = remove_url
-
-
-def _may_remove(flags: dict[str, Any], member: Any) -> bool:
-    """Whether to offer Remove: superusers remove anyone, admins users and admins, member managers users."""
-    if flags["viewer_is_superuser"]:
-        return True
-    return member.role == Role.USER or (member.role == Role.ADMIN and flags["can_change"])
 
 
 def _activity_context(request: PortalRequest, organization: Organization) -> dict[str, Any]:

@@ -507,6 +507,26 @@ def test_detail_page_links_each_row_to_its_actions_and_shares_one_dialog(world):
     assert '<form id="member-actions" method="post"' in html
 
 
+@pytest.mark.parametrize(
+    ("viewer", "offered"),
+    [
+        ("root", {"admin_a", "user_a", "delegate", "chief"}),
+        ("admin_a", {"admin_a", "user_a", "delegate"}),
+        ("delegate", {"user_a", "delegate"}),  # members with the user role only, themselves included
+    ],
+)
+def test_remove_is_offered_where_the_service_would_allow_it(world, viewer, offered):
+    org = world["org_a"]
+    make_user("chief", role=Role.SUPERUSER, organization=org)
+    delegate = make_user("delegate", organization=org)
+    delegate_grant(actor=world["root"], organization_id=org.pk, user_id=delegate.pk)
+    viewers = {**world, "delegate": delegate}
+    html = client_for(viewers[viewer]).get(detail_url(org)).content.decode()
+    for member in User.objects.filter(organization=org):
+        remove = reverse("organizations:member_remove", args=[org.pk, member.pk])
+        assert (f'href="{remove}"' in html) == (member.username in offered), (viewer, member.username)
+
+
 def test_row_action_buttons_work_without_javascript(world):
     org = world["org_a"]
     client = client_for(world["admin_a"])
