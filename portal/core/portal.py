@@ -142,18 +142,6 @@ def id_url(name: str, *ids: int) -> str:
     return url
 
 
-def url_with_id(name: str, *args: Any) -> Callable[[int], str]:
-    """``reverse(name, args=[*args, id])`` for many ids, at the cost of one reverse().
-
-    Only for URLs whose last argument is an integer id (an ``<int:...>``
-    converter writes it as its decimal digits).
-    """
-    head, marker, tail = reverse(name, args=[*args, _ID_MARKER]).rpartition(str(_ID_MARKER))
-    if not marker:
-        raise ValueError(f"The URL {name} does not end with an integer id.")
-    return lambda pk: f"{head}{int(pk)}{tail}"
-
-
 def service_error(request: HttpRequest, exc: ServiceError, form: Form | None = None) -> None:
     """Say what the service refused: beside the field when there is one, else as a message.
 
