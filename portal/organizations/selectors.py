@@ -180,21 +180,31 @@ def _page(statement: str, params: list[Any], offset: int, limit: int | None) -> 
     )
 
 
+def _columns(model: Any, alias: str, fields: Sequence[str]) -> str:
+    """The ``fields`` of ``alias`` as columns c0, c1, ... (what sql.fetch_rows and the API's rendering read)."""
+    return ", ".join(f"{sql.column(model, alias, name)} AS c{index}" for index, name in enumerate(fields))
+
+
+def _members_statement(fields: Sequence[str], *, managers_only: bool) -> str:
+    u = sql.column
+    managers = f" AND {u(User, 'u', 'manages_members')} = %s" if managers_only else ""
+    return (
+        f"SELECT {_columns(User, 'u', fields)} FROM {sql.table(User)} u"  # noqa: S608 (names from the models)
+        f" WHERE {u(User, 'u', 'organization')} = %s{managers}"
+        f" ORDER BY {u(User, 'u', 'username')}, {u(User, 'u', 'id')}"
+    )
+
+
 def members_page(
     organization: Organization, fields: Sequence[str], *, offset: int = 0, limit: int | None = None
 ) -> sql.Statement:
     """members_of(organization) (no search) as one statement: ``fields`` of a page, as columns c0, c1, ...
 
-    For the API's member list, which runs it on every call: building the
-    queryset through the ORM would cost more than running it. Tests hold
-    the two equal.
+    For the API's member list and the organization page, which run it on
+    every call: building the queryset through the ORM would cost more than
+    running it. Tests hold the two equal.
     """
-    columns = ", ".join(f"{sql.column(User, 'u', name)} AS c{index}" for index, name in enumerate(fields))
-    statement = (
-        f"SELECT {columns} FROM {sql.table(User)} u WHERE {sql.column(User, 'u', 'organization')} = %s"  # noqa: S608 (names from the models)
-        f" ORDER BY {sql.column(User, 'u', 'username')}, {sql.column(User, 'u', 'id')}"
-    )
-    return _page(statement, [organization.pk], offset, limit)
+    return _page(_members_statement(fields, managers_only=False), [organization.pk], offset, limit)
 
 
 def managers_of(organization: Organization, fields: Sequence[str]) -> sql.Statement:
@@ -202,13 +212,7 @@ def managers_of(organization: Organization, fields: Sequence[str]) -> sql.Statem
 
     Read through an index of the organization's managers (user_org_managers_idx), however many members it has.
     """
-    columns = ", ".join(f"{sql.column(User, 'u', name)} AS c{index}" for index, name in enumerate(fields))
-    return sql.Statement(
-        f"SELECT {columns} FROM {sql.table(User)} u WHERE {sql.column(User, 'u', 'organization')} = %s"  # noqa: S608 (names from the models)
-        f" AND {sql.column(User, 'u', 'manages_members')} = %s"
-        f" ORDER BY {sql.column(User, 'u', 'username')}, {sql.column(User, 'u', 'id')}",
-        [organization.pk, True],
-    )
+    return sql.Statement(_members_statement(fields, managers_only=True), [organization.pk, True])
 
 
 def _visible_organizations(viewer: Any) -> tuple[str, list[Any]]:
@@ -235,10 +239,9 @@ def organizations_page(
     """
     source, params = _visible_organizations(viewer)
     order = f"{sql.column(Organization, 'o', 'name')}, {sql.column(Organization, 'o', 'id')}"
-    columns = ", ".join(
-        f"{sql.column(Organization, 'o', name)} AS c{index}" for index, name in enumerate(fields)
+    return _page(
+        f"SELECT {_columns(Organization, 'o', fields)} {source} ORDER BY {order}", params, offset, limit
     )
-    return _page(f"SELECT {columns} {source} ORDER BY {order}", params, offset, limit)
 
 
 def organizations_total(viewer: Any) -> sql.Statement:

@@ -75,9 +75,9 @@ RECENT_ACTIVITY = 10
 SEARCH_MAX_LENGTH = 100
 CHOOSE_USER = "Choose a user first."
 SECTION = "organizations"
-# What a row of the members table shows (the rest of a user, password hash included, stays in the database).
 # The organization page's own links (organizations:<name>, each taking the organization's id).
 PAGE_URLS = ("detail", "edit", "delete", "member_add", "activity")
+# What a row of the members table shows (the rest of a user, password hash included, stays in the database).
 MEMBER_ROW_FIELDS = ("id", "username", "email", "role", "is_active", "manages_members")
 
 
