@@ -45,7 +45,7 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
 
 
-class ApiPathMiddleware:
+class ApiMethodNotAllowedMiddleware:
     """An API path that exists but not for this method answers FastPKI's JSON 405, not Django's empty one.
 
     (Paths with or without a trailing slash: portal.api.api_not_found.)
